@@ -1,0 +1,100 @@
+package dev.podidentity.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.podidentity.identity.IdentityResolver;
+import dev.podidentity.identity.Resolution;
+import dev.podidentity.mutation.JsonPatchWriter;
+import dev.podidentity.mutation.Mutation;
+import dev.podidentity.mutation.PodMutator;
+import dev.podidentity.mutation.PodView;
+import dev.podidentity.mutation.PodViewReader;
+import dev.podidentity.mutation.UnreadablePodException;
+
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Answers one AdmissionReview: decode, resolve the identity, mutate, encode; and logs one line per
+ * decision (never the pod itself).
+ *
+ * <pre>{@code
+ * var handler = new AdmissionHandler(resolver);
+ * AdmissionReviewAnswer answer = handler.handle(objectMapper.readTree(reviewBytes));
+ * }</pre>
+ */
+public final class AdmissionHandler {
+
+    private static final Logger LOG = Logger.getLogger("dev.podidentity.admission.decision");
+
+    private final IdentityResolver resolver;
+
+    public AdmissionHandler(IdentityResolver resolver) {
+        this.resolver = Objects.requireNonNull(resolver, "resolver");
+    }
+
+    /**
+     * @throws BadReviewException when the body is not an AdmissionReview with a request
+     */
+    public AdmissionReviewAnswer handle(JsonNode review) {
+        long started = System.nanoTime();
+        AdmissionRequest request = AdmissionRequest.read(review);
+        if (!request.isPodCreate()) {
+            // The webhook configuration should send only pod CREATE; anything else passes untouched.
+            return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), List.of()));
+        }
+        if (request.namespace() == null || request.namespace().isEmpty()) {
+            return deny(request, null, "", "request.namespace is missing: cannot find the pod's ServiceAccount",
+                    "no namespace", started);
+        }
+        PodView pod;
+        try {
+            pod = PodViewReader.read(request.object());
+        } catch (UnreadablePodException e) {
+            return deny(request, null, "", e.getMessage(), "unreadable pod", started);
+        }
+
+        Resolution resolution = resolver.resolve(request.namespace(), pod);
+        if (resolution.denied()) {
+            return deny(request, pod, "", resolution.denial(), resolution.reason(), started);
+        }
+        if (resolution.identity() == null) {
+            log(request, pod, "none", Outcome.NOT_MUTATED, resolution.reason(), started);
+            return AdmissionReviewAnswer.of(request,
+                    AdmissionReviewAnswer.Response.allowed(request.uid(), resolution.warnings()));
+        }
+
+        Mutation mutation = PodMutator.mutate(pod, resolution.identity());
+        List<String> warnings = new ArrayList<>(resolution.warnings());
+        warnings.addAll(mutation.warnings());
+        String mode = resolution.identity().mode().metricName();
+        if (!mutation.changesPod()) {
+            log(request, pod, mode, Outcome.NOT_MUTATED,
+                    mutation.warnings().isEmpty() ? "already mutated" : "conflict", started);
+            return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), warnings));
+        }
+        byte[] patch = JsonPatchWriter.write(mutation.ops());
+        log(request, pod, mode, Outcome.MUTATED, resolution.reason(), started);
+        return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.patched(request.uid(), patch, warnings));
+    }
+
+    private AdmissionReviewAnswer deny(AdmissionRequest request, PodView pod, String mode, String message,
+            String reason, long started) {
+        log(request, pod, mode.isEmpty() ? "none" : mode, Outcome.DENIED, reason, started);
+        return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.denied(request.uid(), 400, message));
+    }
+
+    private static void log(AdmissionRequest request, PodView pod, String mode, Outcome outcome, String reason,
+            long started) {
+        if (!LOG.isInfoEnabled()) {
+            return;
+        }
+        long micros = (System.nanoTime() - started) / 1_000;
+        LOG.infof("admission namespace=%s pod=%s serviceAccount=%s mode=%s outcome=%s reason=\"%s\" durationMicros=%d uid=%s",
+                request.namespace(), pod == null ? "" : pod.displayName(),
+                pod == null ? "" : pod.serviceAccountName(), mode, outcome.label(), reason, micros, request.uid());
+    }
+}

@@ -1,0 +1,35 @@
+package dev.podidentity.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.podidentity.identity.IdentityResolver;
+
+import io.quarkus.funqy.Funq;
+
+import jakarta.inject.Inject;
+
+/**
+ * The Funqy function served at {@code POST /mutate}: the Kubernetes API server's mutating
+ * admission webhook for pods.
+ *
+ * <pre>{@code
+ * curl -s -H 'Content-Type: application/json' --data @examples/irsa-pod.json localhost:8080/mutate
+ * }</pre>
+ *
+ * <p>HTTP concerns (method, content type, size, error bodies) are handled in front of it by
+ * {@link AdmissionHttp}; behaviour lives in {@link AdmissionHandler}.
+ */
+public class MutateFunction {
+
+    private final AdmissionHandler handler;
+
+    @Inject
+    public MutateFunction(IdentityResolver resolver) {
+        this.handler = new AdmissionHandler(resolver);
+    }
+
+    @Funq("mutate")
+    public AdmissionReviewAnswer mutate(JsonNode review) {
+        return handler.handle(review);
+    }
+}

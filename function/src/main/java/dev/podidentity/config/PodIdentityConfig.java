@@ -1,0 +1,86 @@
+package dev.podidentity.config;
+
+import dev.podidentity.identity.LookupFailurePolicy;
+import dev.podidentity.identity.RoleSessionNameMode;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Every {@code pod-identity.*} property, with its default (SPEC §9). Each also reads from the
+ * environment: {@code pod-identity.aws-default-region} ← {@code POD_IDENTITY_AWS_DEFAULT_REGION}.
+ *
+ * <pre>{@code
+ * pod-identity.aws-default-region=eu-west-1
+ * pod-identity.role-session-name=pod-name
+ * pod-identity.service-accounts-file=examples/service-accounts.yaml
+ * }</pre>
+ */
+@ConfigMapping(prefix = "pod-identity")
+public interface PodIdentityConfig {
+
+    /** Prefix of every annotation key ({@code <prefix>/role-arn}, …). */
+    @WithDefault("eks.amazonaws.com")
+    String annotationPrefix();
+
+    /** Default IRSA token audience. */
+    @WithDefault("sts.amazonaws.com")
+    String tokenAudience();
+
+    /** Where IRSA tokens are mounted in every container. */
+    @WithDefault("/var/run/secrets/eks.amazonaws.com/serviceaccount")
+    String tokenMountPath();
+
+    /** Default token lifetime in seconds; values below 600 become 600. */
+    @WithDefault("86400")
+    long tokenExpiration();
+
+    /** Region injected as {@code AWS_DEFAULT_REGION} and {@code AWS_REGION}; unset: none. */
+    Optional<String> awsDefaultRegion();
+
+    /** Default for injecting {@code AWS_STS_REGIONAL_ENDPOINTS=regional}. */
+    @WithDefault("false")
+    boolean stsRegionalEndpoint();
+
+    /** {@code none}, or {@code pod-name} to inject {@code AWS_ROLE_SESSION_NAME} from the pod's name. */
+    @WithDefault("none")
+    RoleSessionNameMode roleSessionName();
+
+    /** {@code admit} (with a warning) or {@code deny} when a ServiceAccount cannot be looked up. */
+    @WithDefault("admit")
+    LookupFailurePolicy onLookupFailure();
+
+    /** A YAML or JSON file of ServiceAccounts: when set, no cluster is asked. */
+    Optional<Path> serviceAccountsFile();
+
+    /** How often watched files (ServiceAccounts, Pod Identity associations) are checked for changes. */
+    @WithDefault("1s")
+    Duration fileCheckInterval();
+
+    /** EKS Pod Identity: the AWS webhook's {@code --container-credentials-*} flags. */
+    ContainerCredentials containerCredentials();
+
+    interface ContainerCredentials {
+        /** The associations file; unset: Pod Identity mode is off. */
+        Optional<Path> configFile();
+
+        @WithDefault("pods.eks.amazonaws.com")
+        String audience();
+
+        @WithDefault("/var/run/secrets/pods.eks.amazonaws.com/serviceaccount")
+        String mountPath();
+
+        @WithDefault("eks-pod-identity-token")
+        String volumeName();
+
+        @WithDefault("eks-pod-identity-token")
+        String tokenPath();
+
+        @WithDefault("http://169.254.170.23/v1/credentials")
+        String fullUri();
+    }
+}

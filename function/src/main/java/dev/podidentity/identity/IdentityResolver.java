@@ -1,0 +1,165 @@
+package dev.podidentity.identity;
+
+import dev.podidentity.mutation.ContainerSelector;
+import dev.podidentity.mutation.CredentialMode;
+import dev.podidentity.mutation.Identity;
+import dev.podidentity.mutation.PodView;
+import dev.podidentity.mutation.RoleSessionName;
+import dev.podidentity.mutation.TokenProjection;
+import dev.podidentity.serviceaccount.LookupFailedException;
+import dev.podidentity.serviceaccount.ServiceAccount;
+import dev.podidentity.serviceaccount.ServiceAccountRef;
+import dev.podidentity.serviceaccount.ServiceAccountSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+/**
+ * Decides which identity a pod gets (SPEC §4): Pod Identity association first, then the
+ * ServiceAccount's {@code role-arn} annotation; and with which audience, token lifetime, regional
+ * STS setting and session name, following the precedence rules written next to the code below.
+ *
+ * <pre>{@code
+ * var resolver = new IdentityResolver(IdentitySettings.defaults(), serviceAccounts,
+ *         PodIdentityAssociations.NONE, RandomGenerator.getDefault());
+ * Resolution resolution = resolver.resolve("payments", PodViewReader.read(podJson));
+ * }</pre>
+ */
+public final class IdentityResolver {
+
+    /** Pod Identity tokens that would all expire after exactly a day are spread over [22 h, 24 h]. */
+    static final long JITTERED_EXPIRATION = 86400;
+    static final long JITTER_FLOOR = 79200;
+
+    private final IdentitySettings settings;
+    private final ServiceAccountSource serviceAccounts;
+    private final PodIdentityAssociations associations;
+    private final RandomGenerator random;
+
+    public IdentityResolver(IdentitySettings settings, ServiceAccountSource serviceAccounts,
+            PodIdentityAssociations associations, RandomGenerator random) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.serviceAccounts = Objects.requireNonNull(serviceAccounts, "serviceAccounts");
+        this.associations = Objects.requireNonNull(associations, "associations");
+        this.random = Objects.requireNonNull(random, "random");
+    }
+
+    public IdentitySettings settings() {
+        return settings;
+    }
+
+    /**
+     * @param namespace the namespace from the admission request (a pod made from
+     *     {@code generateName} by a controller may carry none itself)
+     */
+    public Resolution resolve(String namespace, PodView pod) {
+        ServiceAccountRef ref = new ServiceAccountRef(namespace, pod.serviceAccountName());
+        List<String> warnings = new ArrayList<>();
+        // Mode 1, Pod Identity, is decided by the association file alone; the ServiceAccount only
+        // tunes it, so a failed lookup does not stop it.
+        boolean podIdentity = associations.contains(ref);
+
+        ServiceAccount serviceAccount;
+        try {
+            serviceAccount = serviceAccounts.find(ref).orElse(null);
+        } catch (LookupFailedException e) {
+            if (podIdentity) {
+                warnings.add("ServiceAccount " + ref + " lookup failed; token expiration and regional STS"
+                        + " come from the function's configuration");
+                return podIdentity(ref, pod, Map.of(), warnings);
+            }
+            if (settings.onLookupFailure() == LookupFailurePolicy.DENY) {
+                return Resolution.deny("ServiceAccount " + ref + " could not be looked up (" + e.getMessage()
+                        + "); the pod is denied so that its controller retries", "lookup failed");
+            }
+            warnings.add("ServiceAccount " + ref + " lookup failed, pod admitted without AWS credentials");
+            return Resolution.nothing("lookup failed: " + e.getMessage(), warnings);
+        }
+        Map<String, String> annotations = serviceAccount == null ? Map.of() : serviceAccount.annotations();
+
+        if (podIdentity) {
+            return podIdentity(ref, pod, annotations, warnings);
+        }
+        if (serviceAccount == null) {
+            warnings.add("ServiceAccount " + ref + " not found, pod admitted without AWS credentials");
+            return Resolution.nothing("service account not found", warnings);
+        }
+        // Mode 2, IRSA from the ServiceAccount's role-arn annotation.
+        Optional<String> roleArn = AnnotationValues.nonBlank(annotations.get(settings.annotation("role-arn")));
+        if (roleArn.isEmpty()) {
+            return Resolution.nothing("service account has no role", warnings);
+        }
+        return irsa(ref, pod, annotations, roleArn.get(), warnings);
+    }
+
+    private Resolution irsa(ServiceAccountRef ref, PodView pod, Map<String, String> annotations, String roleArn,
+            List<String> warnings) {
+        if (!AnnotationValues.ROLE_ARN.matcher(roleArn).matches()) {
+            // Still injected, as the AWS webhook does: partitions and formats evolve faster than regexes.
+            warnings.add("role ARN '" + roleArn + "' of ServiceAccount " + ref
+                    + " does not look like an IAM role ARN; injected as it is");
+        }
+        // audience: ServiceAccount annotation > config; an empty annotation means the default
+        // (the AWS webhook emitted an empty audience, which STS refuses).
+        String audience = AnnotationValues.nonBlank(annotations.get(settings.annotation("audience")))
+                .orElse(settings.tokenAudience());
+        TokenProjection token = new TokenProjection(IdentitySettings.IRSA_VOLUME_NAME, settings.tokenMountPath(),
+                IdentitySettings.IRSA_TOKEN_PATH, audience, expiration(pod, annotations));
+        // session name: ServiceAccount annotation (pod-name | none) > config
+        String sessionAnnotation = annotations.get(settings.annotation("role-session-name"));
+        RoleSessionNameMode sessionMode = RoleSessionNameMode.parse(sessionAnnotation).orElse(settings.roleSessionName());
+        if (sessionAnnotation != null && RoleSessionNameMode.parse(sessionAnnotation).isEmpty()) {
+            warnings.add("annotation " + settings.annotation("role-session-name") + " of ServiceAccount " + ref
+                    + " must be pod-name or none, was '" + sessionAnnotation + "'; using the configured default");
+        }
+        RoleSessionName sessionName = sessionMode == RoleSessionNameMode.POD_NAME
+                ? RoleSessionName.forServiceAccount(ref.namespace(), ref.name())
+                : null;
+        Identity identity = new Identity(CredentialMode.IRSA, roleArn, token, regionalSts(annotations),
+                settings.region(), sessionName, containers(pod));
+        return Resolution.inject(identity, "role-arn annotation", warnings);
+    }
+
+    private Resolution podIdentity(ServiceAccountRef ref, PodView pod, Map<String, String> annotations,
+            List<String> warnings) {
+        IdentitySettings.PodIdentitySettings pi = settings.podIdentity();
+        long expiration = expiration(pod, annotations);
+        // Spread refreshes of day-long tokens, like EKS: only the exact default of a day jitters.
+        if (expiration == JITTERED_EXPIRATION) {
+            expiration = random.nextLong(JITTER_FLOOR, JITTERED_EXPIRATION + 1);
+        }
+        // The audience is always the agent's: the ServiceAccount's audience annotation is for STS.
+        TokenProjection token = new TokenProjection(pi.volumeName(), pi.mountPath(), pi.tokenPath(), pi.audience(),
+                expiration);
+        Identity identity = new Identity(CredentialMode.POD_IDENTITY, pi.fullUri(), token, regionalSts(annotations),
+                settings.region(), null, containers(pod));
+        return Resolution.inject(identity, "pod identity association " + ref, warnings);
+    }
+
+    /**
+     * Token lifetime: pod annotation > ServiceAccount annotation > config; an invalid value falls
+     * through to the next source; anything below 600 s becomes 600 s.
+     */
+    private long expiration(PodView pod, Map<String, String> annotations) {
+        String key = settings.annotation("token-expiration");
+        long seconds = AnnotationValues.parseSeconds(pod.annotations().get(key))
+                .or(() -> AnnotationValues.parseSeconds(annotations.get(key)))
+                .orElse(settings.tokenExpiration());
+        return Math.max(seconds, TokenProjection.MIN_EXPIRATION_SECONDS);
+    }
+
+    /** Regional STS: ServiceAccount annotation (Go ParseBool spellings) > config. */
+    private boolean regionalSts(Map<String, String> annotations) {
+        return AnnotationValues.parseBool(annotations.get(settings.annotation("sts-regional-endpoints")))
+                .orElse(settings.regionalSts());
+    }
+
+    private ContainerSelector containers(PodView pod) {
+        return ContainerSelector.parse(pod.annotations().get(settings.annotation("skip-containers")),
+                pod.annotations().get(settings.annotation("include-containers")));
+    }
+}

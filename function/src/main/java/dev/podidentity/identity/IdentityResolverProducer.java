@@ -1,0 +1,38 @@
+package dev.podidentity.identity;
+
+import dev.podidentity.config.PodIdentityConfig;
+import dev.podidentity.serviceaccount.ServiceAccountSource;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * Builds the {@link IdentityResolver} from configuration.
+ *
+ * <pre>{@code
+ * @Inject IdentityResolver resolver;
+ * }</pre>
+ */
+@ApplicationScoped
+public class IdentityResolverProducer {
+
+    @Produces
+    @ApplicationScoped
+    IdentityResolver identityResolver(PodIdentityConfig config, ServiceAccountSource serviceAccounts) {
+        PodIdentityConfig.ContainerCredentials cc = config.containerCredentials();
+        IdentitySettings settings = new IdentitySettings(config.annotationPrefix(), config.tokenAudience(),
+                config.tokenMountPath(), config.tokenExpiration(), config.awsDefaultRegion().orElse(null),
+                config.stsRegionalEndpoint(), config.roleSessionName(), config.onLookupFailure(),
+                new IdentitySettings.PodIdentitySettings(cc.audience(), cc.mountPath(), cc.volumeName(),
+                        cc.tokenPath(), cc.fullUri()));
+        PodIdentityAssociations associations = cc.configFile()
+                .map(path -> PodIdentityAssociations.watching(path, config.fileCheckInterval()))
+                .orElse(PodIdentityAssociations.NONE);
+        // Only the Pod Identity token lifetime is randomised: each thread draws from its own generator.
+        RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
+        return new IdentityResolver(settings, serviceAccounts, associations, random);
+    }
+}

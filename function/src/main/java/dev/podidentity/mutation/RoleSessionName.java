@@ -1,0 +1,48 @@
+package dev.podidentity.mutation;
+
+/**
+ * How {@code AWS_ROLE_SESSION_NAME} is injected in IRSA mode, so STS and CloudTrail see which pod
+ * assumed the role.
+ *
+ * <pre>{@code
+ * var name = RoleSessionName.forServiceAccount("payments", "api");
+ * name.fallback(); // "payments.api", used only for pods whose explicit name is over 64 characters
+ * }</pre>
+ *
+ * <p>The value normally comes from the Downward API ({@code metadata.name}): pod names use only
+ * {@code [a-z0-9.-]}, and generated names are at most 63 characters, so they always satisfy STS's
+ * 2–64 characters of {@code [\w+=,.@-]}. Only an explicit name longer than 64 characters needs the
+ * literal fallback.
+ *
+ * @param fallback the literal used when the pod's own name does not fit STS's limit
+ */
+public record RoleSessionName(String fallback) {
+
+    /** The longest role session name STS accepts. */
+    public static final int MAX_LENGTH = 64;
+
+    public RoleSessionName {
+        TokenProjection.requireText(fallback, "fallback");
+        if (fallback.length() < 2 || fallback.length() > MAX_LENGTH) {
+            throw new IllegalArgumentException("fallback must have 2 to 64 characters, was '" + fallback + "'");
+        }
+    }
+
+    /** {@code <namespace>.<serviceAccount>}, characters STS refuses replaced by {@code -}, cut to 64. */
+    public static RoleSessionName forServiceAccount(String namespace, String serviceAccount) {
+        String raw = namespace + "." + serviceAccount;
+        StringBuilder sanitized = new StringBuilder(Math.min(raw.length(), MAX_LENGTH));
+        for (int i = 0; i < raw.length() && sanitized.length() < MAX_LENGTH; i++) {
+            char c = raw.charAt(i);
+            boolean allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "_+=,.@-".indexOf(c) >= 0;
+            sanitized.append(allowed ? c : '-');
+        }
+        return new RoleSessionName(sanitized.toString());
+    }
+
+    /** Whether the pod's own name can serve as the session name. */
+    public static boolean fits(String podName) {
+        return podName == null || podName.length() <= MAX_LENGTH;
+    }
+}

@@ -1,0 +1,21 @@
+package dev.podidentity.mutation;
+
+/**
+ * The admission request's object cannot be read as a Pod; the message says which field is wrong
+ * and is shown to the user who created the pod.
+ *
+ * <pre>{@code
+ * try {
+ *     PodViewReader.read(object);
+ * } catch (UnreadablePodException e) {
+ *     deny(e.getMessage()); // "spec.containers[1].env must be an array, was a string"
+ * }
+ * }</pre>
+ */
+public final class UnreadablePodException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public UnreadablePodException(String message) {
+        super(message);
+    }
+}

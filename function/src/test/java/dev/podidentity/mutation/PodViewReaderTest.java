@@ -1,0 +1,49 @@
+package dev.podidentity.mutation;
+
+import org.junit.jupiter.api.Test;
+
+import static dev.podidentity.TestJson.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PodViewReaderTest {
+
+    @Test
+    void serviceAccountFallsBackToServiceAccountThenDefault() {
+        assertEquals("a", PodViewReader.read(json("{'spec':{'serviceAccountName':'a','serviceAccount':'b'}}"))
+                .serviceAccountName());
+        assertEquals("b", PodViewReader.read(json("{'spec':{'serviceAccount':'b'}}")).serviceAccountName());
+        assertEquals("b", PodViewReader.read(json("{'spec':{'serviceAccountName':'','serviceAccount':'b'}}"))
+                .serviceAccountName());
+        assertEquals("default", PodViewReader.read(json("{'spec':{}}")).serviceAccountName());
+    }
+
+    @Test
+    void windowsNeedsTheExactValue() {
+        assertFalse(PodViewReader.read(json("{'spec':{'nodeSelector':{'kubernetes.io/os':'Windows'}}}")).windows());
+        assertTrue(PodViewReader.read(json("{'spec':{'os':{'name':'windows'}}}")).windows());
+    }
+
+    @Test
+    void aPodThatCannotBePatchedIsRefusedWithTheFieldNamed() {
+        UnreadablePodException containers = assertThrows(UnreadablePodException.class,
+                () -> PodViewReader.read(json("{'spec':{'containers':{'name':'a'}}}")));
+        UnreadablePodException env = assertThrows(UnreadablePodException.class,
+                () -> PodViewReader.read(json("{'spec':{'containers':[{'name':'a','env':'x'}]}}")));
+        UnreadablePodException noSpec = assertThrows(UnreadablePodException.class,
+                () -> PodViewReader.read(json("{'metadata':{}}")));
+
+        assertEquals("spec.containers must be an array, was an object", containers.getMessage());
+        assertEquals("spec.containers[0].env must be an array, was a string", env.getMessage());
+        assertEquals("request.object.spec is missing: not a readable Pod", noSpec.getMessage());
+    }
+
+    @Test
+    void envEntriesWithoutANameAreIgnoredNotFatal() {
+        PodView pod = PodViewReader.read(json("{'spec':{'containers':[{'name':'a','env':[{'value':'x'},{'name':'B'}]}]}}"));
+
+        assertEquals(java.util.Set.of("B"), pod.containers().get(0).envNames());
+    }
+}
