@@ -87,6 +87,8 @@ public class AdmissionHttp {
             error(ctx, 413, "RequestEntityTooLarge", "the request body is larger than the configured limit");
         } else if (status == 400 && failure == null) {
             // Funqy could not read the body and says nothing more: find out why, for the caller.
+            // The reason may quote the body, so only the caller sees it, never the log.
+            LOG.info("refused an admission request whose body is not a readable AdmissionReview");
             error(ctx, 400, "BadRequest", whyUnreadable(ctx.body() == null ? null : ctx.body().buffer()));
         } else if (status == 405) {
             error(ctx, 405, "MethodNotAllowed", "only POST is served on " + ctx.request().path());

@@ -1,0 +1,294 @@
+package dev.podidentity.identity;
+
+import dev.podidentity.mutation.CredentialMode;
+import dev.podidentity.mutation.Identity;
+import dev.podidentity.mutation.PodView;
+import dev.podidentity.mutation.PodViewReader;
+import dev.podidentity.serviceaccount.LookupFailedException;
+import dev.podidentity.serviceaccount.ServiceAccount;
+import dev.podidentity.serviceaccount.ServiceAccountRef;
+import dev.podidentity.serviceaccount.ServiceAccountSource;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+import static dev.podidentity.TestJson.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class IdentityResolverTest {
+
+    static final String ARN = "arn:aws:iam::111122223333:role/app";
+    static final String P = "eks.amazonaws.com/";
+
+    final Map<ServiceAccountRef, ServiceAccount> accounts = new HashMap<>();
+    final ServiceAccountSource source = ref -> Optional.ofNullable(accounts.get(ref));
+
+    /** Draws the upper bound minus one, so a jittered value is recognisable and reproducible. */
+    final RandomGenerator random = new RandomGenerator() {
+        @Override
+        public long nextLong() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long nextLong(long origin, long bound) {
+            drawn = new long[] {origin, bound};
+            return bound - 7;
+        }
+    };
+    long[] drawn;
+
+    void serviceAccount(String name, Map<String, String> annotations) {
+        ServiceAccountRef ref = new ServiceAccountRef("ns", name);
+        accounts.put(ref, new ServiceAccount(ref, annotations));
+    }
+
+    static PodView pod(String serviceAccount, String annotations) {
+        return PodViewReader.read(json("{'metadata':{'name':'p','annotations':{" + annotations + "}},"
+                + "'spec':{'serviceAccountName':'" + serviceAccount + "','containers':[{'name':'a'}]}}"));
+    }
+
+    Resolution resolve(IdentitySettings settings, PodIdentityAssociations associations, PodView pod) {
+        return new IdentityResolver(settings, source, associations, random).resolve("ns", pod);
+    }
+
+    Identity irsa(PodView pod) {
+        Resolution resolution = resolve(IdentitySettings.defaults(), PodIdentityAssociations.NONE, pod);
+        return resolution.identity();
+    }
+
+    PodIdentityAssociations associations(String json) throws Exception {
+        Path file = Files.createTempFile("associations", ".json");
+        Files.writeString(file, json);
+        return PodIdentityAssociations.watching(file, Duration.ZERO);
+    }
+
+    @Test
+    void roleArnAnnotationGivesIrsaWithTheConfiguredDefaults() {
+        serviceAccount("sa", Map.of(P + "role-arn", ARN));
+
+        Identity identity = irsa(pod("sa", ""));
+
+        assertEquals(CredentialMode.IRSA, identity.mode());
+        assertEquals(ARN, identity.credential());
+        assertEquals("sts.amazonaws.com", identity.token().audience());
+        assertEquals(86400, identity.token().expirationSeconds(), "IRSA never jitters");
+        assertEquals("aws-iam-token", identity.token().volumeName());
+        assertEquals(false, identity.regionalSts());
+        assertNull(identity.roleSessionName());
+    }
+
+    @Test
+    void noAnnotationMeansNothingIsInjectedWithoutWarning() {
+        serviceAccount("sa", Map.of(P + "role-arn", "  "));
+
+        Resolution resolution = resolve(IdentitySettings.defaults(), PodIdentityAssociations.NONE, pod("sa", ""));
+
+        assertNull(resolution.identity());
+        assertEquals(List.of(), resolution.warnings());
+    }
+
+    @Test
+    void tokenExpirationPrecedenceIsPodThenServiceAccountThenConfigWithA600Floor() {
+        serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "token-expiration", "7200"));
+        serviceAccount("bad", Map.of(P + "role-arn", ARN, P + "token-expiration", "2h"));
+        serviceAccount("low", Map.of(P + "role-arn", ARN, P + "token-expiration", "60"));
+
+        assertEquals(3600, irsa(pod("sa", "'" + P + "token-expiration':'3600'")).token().expirationSeconds());
+        assertEquals(7200, irsa(pod("sa", "")).token().expirationSeconds());
+        assertEquals(7200, irsa(pod("sa", "'" + P + "token-expiration':'soon'")).token().expirationSeconds(),
+                "an invalid pod value falls back to the ServiceAccount's");
+        assertEquals(86400, irsa(pod("bad", "")).token().expirationSeconds(), "invalid → config");
+        assertEquals(600, irsa(pod("low", "")).token().expirationSeconds());
+        assertEquals(600, irsa(pod("sa", "'" + P + "token-expiration':'0'")).token().expirationSeconds());
+        assertEquals(600, resolve(IdentitySettings.defaults().withTokenExpiration(5), PodIdentityAssociations.NONE,
+                pod("bad", "")).identity().token().expirationSeconds());
+    }
+
+    @Test
+    void audienceAnnotationOverridesTheDefaultAndAnEmptyOneMeansTheDefault() {
+        serviceAccount("custom", Map.of(P + "role-arn", ARN, P + "audience", "my-audience"));
+        serviceAccount("empty", Map.of(P + "role-arn", ARN, P + "audience", ""));
+
+        assertEquals("my-audience", irsa(pod("custom", "")).token().audience());
+        assertEquals("sts.amazonaws.com", irsa(pod("empty", "")).token().audience());
+    }
+
+    @Test
+    void regionalStsAnnotationUsesGoBooleanSpellingsElseTheDefault() {
+        for (String yes : List.of("1", "t", "T", "TRUE", "true", "True")) {
+            serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "sts-regional-endpoints", yes));
+            assertTrue(irsa(pod("sa", "")).regionalSts(), yes);
+        }
+        for (String no : List.of("0", "f", "F", "FALSE", "false", "False")) {
+            serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "sts-regional-endpoints", no));
+            assertEquals(false, resolve(IdentitySettings.defaults().withRegionalSts(true), PodIdentityAssociations.NONE,
+                    pod("sa", "")).identity().regionalSts(), no);
+        }
+        serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "sts-regional-endpoints", "yes"));
+        assertEquals(true, resolve(IdentitySettings.defaults().withRegionalSts(true), PodIdentityAssociations.NONE,
+                pod("sa", "")).identity().regionalSts(), "not a Go boolean → config default");
+    }
+
+    @Test
+    void anArnThatDoesNotLookLikeARoleIsInjectedWithAWarning() {
+        serviceAccount("sa", Map.of(P + "role-arn", "arn:aws:iam::123:user/bob"));
+
+        Resolution resolution = resolve(IdentitySettings.defaults(), PodIdentityAssociations.NONE, pod("sa", ""));
+
+        assertEquals("arn:aws:iam::123:user/bob", resolution.identity().credential());
+        assertEquals(1, resolution.warnings().size());
+        assertTrue(resolution.warnings().get(0).contains("does not look like an IAM role ARN"));
+    }
+
+    @Test
+    void otherPartitionsAreValidRoleArns() {
+        serviceAccount("cn", Map.of(P + "role-arn", "arn:aws-cn:iam::111122223333:role/path/app"));
+
+        assertEquals(List.of(), resolve(IdentitySettings.defaults(), PodIdentityAssociations.NONE, pod("cn", ""))
+                .warnings());
+    }
+
+    @Test
+    void theAnnotationPrefixIsConfigurable() {
+        serviceAccount("sa", Map.of("corp.example/role-arn", ARN, P + "audience", "ignored"));
+
+        Identity identity = resolve(IdentitySettings.defaults().withAnnotationPrefix("corp.example"),
+                PodIdentityAssociations.NONE, pod("sa", "")).identity();
+
+        assertEquals(ARN, identity.credential());
+        assertEquals("sts.amazonaws.com", identity.token().audience());
+    }
+
+    @Test
+    void roleSessionNameAnnotationOverridesTheConfig() {
+        serviceAccount("on", Map.of(P + "role-arn", ARN, P + "role-session-name", "pod-name"));
+        serviceAccount("off", Map.of(P + "role-arn", ARN, P + "role-session-name", "none"));
+        serviceAccount("default", Map.of(P + "role-arn", ARN));
+        IdentitySettings podName = IdentitySettings.defaults().withRoleSessionName(RoleSessionNameMode.POD_NAME);
+
+        assertEquals("ns.on", irsa(pod("on", "")).roleSessionName().fallback());
+        assertNull(resolve(podName, PodIdentityAssociations.NONE, pod("off", "")).identity().roleSessionName());
+        assertEquals("ns.default",
+                resolve(podName, PodIdentityAssociations.NONE, pod("default", "")).identity().roleSessionName().fallback());
+    }
+
+    @Test
+    void regionComesFromTheSettings() {
+        serviceAccount("sa", Map.of(P + "role-arn", ARN));
+
+        assertEquals("eu-west-1", resolve(IdentitySettings.defaults().withRegion("eu-west-1"),
+                PodIdentityAssociations.NONE, pod("sa", "")).identity().region());
+    }
+
+    @Test
+    void skipAndIncludeContainersComeFromPodAnnotations() {
+        serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "skip-containers", "a"));
+
+        Identity identity = irsa(pod("sa", "'" + P + "skip-containers':'b, c','" + P + "include-containers':'a,b'"));
+
+        assertEquals(false, identity.containers().selects("b"));
+        assertEquals(true, identity.containers().selects("a"), "skip-containers on the ServiceAccount is ignored");
+        assertEquals(false, identity.containers().selects("d"));
+    }
+
+    @Test
+    void podIdentityWinsOverRoleArnAndUsesTheAgentAudience() throws Exception {
+        serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "audience", "other", P + "token-expiration", "3600",
+                P + "sts-regional-endpoints", "true"));
+
+        Identity identity = resolve(IdentitySettings.defaults(),
+                associations("{\"identities\":[{\"namespace\":\"ns\",\"serviceAccount\":\"sa\"}]}"), pod("sa", ""))
+                .identity();
+
+        assertEquals(CredentialMode.POD_IDENTITY, identity.mode());
+        assertEquals("http://169.254.170.23/v1/credentials", identity.credential());
+        assertEquals("pods.eks.amazonaws.com", identity.token().audience());
+        assertEquals(3600, identity.token().expirationSeconds(), "3600 is not jittered");
+        assertTrue(identity.regionalSts());
+        assertNull(drawn, "no random draw");
+    }
+
+    @Test
+    void podIdentityJittersOnlyAnExactDay() throws Exception {
+        serviceAccount("sa", Map.of());
+        PodIdentityAssociations associations = associations(
+                "{\"identities\":[{\"namespace\":\"ns\",\"serviceAccount\":\"sa\"}]}");
+
+        long day = resolve(IdentitySettings.defaults(), associations, pod("sa", "")).identity().token().expirationSeconds();
+
+        assertEquals(86401 - 7, day);
+        assertEquals(79200, drawn[0]);
+        assertEquals(86401, drawn[1], "upper bound inclusive of 86400");
+        drawn = null;
+        long explicitDay = resolve(IdentitySettings.defaults(), associations, pod("sa", "'" + P + "token-expiration':'86400'"))
+                .identity().token().expirationSeconds();
+        assertEquals(86401 - 7, explicitDay, "an explicit 86400 jitters too");
+        drawn = null;
+        long other = resolve(IdentitySettings.defaults(), associations, pod("sa", "'" + P + "token-expiration':'86399'"))
+                .identity().token().expirationSeconds();
+        assertEquals(86399, other);
+        assertNull(drawn);
+    }
+
+    @Test
+    void podIdentityStillAppliesWhenTheLookupFails() throws Exception {
+        ServiceAccountSource failing = ref -> {
+            throw new LookupFailedException("API server unreachable");
+        };
+        IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults(), failing,
+                associations("{\"Identities\":[{\"Namespace\":\"ns\",\"ServiceAccount\":\"sa\"}]}"), random);
+
+        Resolution resolution = resolver.resolve("ns", pod("sa", ""));
+
+        assertEquals(CredentialMode.POD_IDENTITY, resolution.identity().mode());
+        assertEquals(1, resolution.warnings().size());
+    }
+
+    @Test
+    void aFailedLookupAdmitsWithAWarningByDefault() {
+        ServiceAccountSource failing = ref -> {
+            throw new LookupFailedException("timeout");
+        };
+
+        Resolution resolution = new IdentityResolver(IdentitySettings.defaults(), failing, PodIdentityAssociations.NONE,
+                random).resolve("ns", pod("sa", ""));
+
+        assertNull(resolution.identity());
+        assertEquals(false, resolution.denied());
+        assertEquals(List.of("ServiceAccount ns/sa lookup failed, pod admitted without AWS credentials"),
+                resolution.warnings());
+    }
+
+    @Test
+    void aFailedLookupDeniesWhenConfigured() {
+        ServiceAccountSource failing = ref -> {
+            throw new LookupFailedException("timeout");
+        };
+
+        Resolution resolution = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(LookupFailurePolicy.DENY),
+                failing, PodIdentityAssociations.NONE, random).resolve("ns", pod("sa", ""));
+
+        assertTrue(resolution.denied());
+        assertTrue(resolution.denial().contains("ServiceAccount ns/sa could not be looked up (timeout)"));
+    }
+
+    @Test
+    void aMissingServiceAccountIsReported() {
+        Resolution resolution = resolve(IdentitySettings.defaults(), PodIdentityAssociations.NONE, pod("ghost", ""));
+
+        assertNull(resolution.identity());
+        assertEquals(List.of("ServiceAccount ns/ghost not found, pod admitted without AWS credentials"),
+                resolution.warnings());
+    }
+}
