@@ -61,6 +61,90 @@ public interface PodIdentityConfig {
     @WithDefault("1s")
     Duration fileCheckInterval();
 
+    /** How to reach the API server; unset: in-cluster credentials or {@code KUBECONFIG}. */
+    Kubernetes kubernetes();
+
+    /** The AWS webhook's mapping ConfigMap ({@code --watch-config-map}). */
+    ConfigMap configMap();
+
+    /** Cache, timeout, retry and circuit-breaker settings of API lookups. */
+    Lookup lookup();
+
+    interface Kubernetes {
+        /** The API server URL; with it, {@code token-file} and {@code ca-file} say how to talk to it. */
+        Optional<String> apiServerUrl();
+
+        /** A bearer token file, re-read on every connection (projected tokens rotate). */
+        Optional<Path> tokenFile();
+
+        /** The CA bundle that signed the API server's certificate. */
+        Optional<Path> caFile();
+
+        /** For tests only: trust any API server certificate. */
+        @WithDefault("false")
+        boolean insecureSkipTlsVerify();
+    }
+
+    interface ConfigMap {
+        /** Read ServiceAccount → role mappings from the ConfigMap. */
+        @WithDefault("false")
+        boolean enabled();
+
+        @WithDefault("eks")
+        String namespace();
+
+        @WithDefault("pod-identity-webhook")
+        String name();
+    }
+
+    interface Lookup {
+        /** Limit of one API call. */
+        @WithDefault("1s")
+        Duration requestTimeout();
+
+        /** Retries after a timeout, connection error, 5xx or 429 (never after 401/403/404). */
+        @WithDefault("2")
+        int maxRetries();
+
+        @WithDefault("100ms")
+        Duration retryDelay();
+
+        /** Random variation (±) of the retry delay. */
+        @WithDefault("50ms")
+        Duration retryJitter();
+
+        /** The longest one admission waits for a lookup, retries included. */
+        @WithDefault("3s")
+        Duration budget();
+
+        /** Cached values in use are re-read in the background after this age. */
+        @WithDefault("1s")
+        Duration refreshAfter();
+
+        /** Cached values older than this are re-read before they decide a pod. */
+        @WithDefault("2s")
+        Duration freshFor();
+
+        /** Oldest cached value still served when the API server cannot answer. */
+        @WithDefault("10m")
+        Duration maxStale();
+
+        @WithDefault("10000")
+        long cacheSize();
+
+        /** Circuit breaker: rolling window, in calls. */
+        @WithDefault("8")
+        int breakerRequests();
+
+        /** Circuit breaker: share of failures in the window that opens it. */
+        @WithDefault("0.5")
+        double breakerFailureRatio();
+
+        /** Circuit breaker: how long it stays open before letting a call through. */
+        @WithDefault("5s")
+        Duration breakerDelay();
+    }
+
     /** EKS Pod Identity: the AWS webhook's {@code --container-credentials-*} flags. */
     ContainerCredentials containerCredentials();
 

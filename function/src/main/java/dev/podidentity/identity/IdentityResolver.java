@@ -20,12 +20,13 @@ import java.util.random.RandomGenerator;
 
 /**
  * Decides which identity a pod gets (SPEC §4): Pod Identity association first, then the
- * ServiceAccount's {@code role-arn} annotation; and with which audience, token lifetime, regional
- * STS setting and session name, following the precedence rules written next to the code below.
+ * ServiceAccount's {@code role-arn} annotation, then the mapping ConfigMap; and with which audience,
+ * token lifetime, regional STS setting and session name, following the precedence rules written
+ * next to the code below.
  *
  * <pre>{@code
  * var resolver = new IdentityResolver(IdentitySettings.defaults(), serviceAccounts,
- *         PodIdentityAssociations.NONE, RandomGenerator.getDefault());
+ *         PodIdentityAssociations.NONE, RoleMappingSource.NONE, RandomGenerator.getDefault());
  * Resolution resolution = resolver.resolve("payments", PodViewReader.read(podJson));
  * }</pre>
  */
@@ -38,13 +39,15 @@ public final class IdentityResolver {
     private final IdentitySettings settings;
     private final ServiceAccountSource serviceAccounts;
     private final PodIdentityAssociations associations;
+    private final RoleMappingSource mappings;
     private final RandomGenerator random;
 
     public IdentityResolver(IdentitySettings settings, ServiceAccountSource serviceAccounts,
-            PodIdentityAssociations associations, RandomGenerator random) {
+            PodIdentityAssociations associations, RoleMappingSource mappings, RandomGenerator random) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.serviceAccounts = Objects.requireNonNull(serviceAccounts, "serviceAccounts");
         this.associations = Objects.requireNonNull(associations, "associations");
+        this.mappings = Objects.requireNonNull(mappings, "mappings");
         this.random = Objects.requireNonNull(random, "random");
     }
 
@@ -70,45 +73,70 @@ public final class IdentityResolver {
             if (podIdentity) {
                 warnings.add("ServiceAccount " + ref + " lookup failed; token expiration and regional STS"
                         + " come from the function's configuration");
-                return podIdentity(ref, pod, Map.of(), warnings);
+                return podIdentity(ref, pod, Map.of(), null, warnings);
             }
-            if (settings.onLookupFailure() == LookupFailurePolicy.DENY) {
-                return Resolution.deny("ServiceAccount " + ref + " could not be looked up (" + e.getMessage()
-                        + "); the pod is denied so that its controller retries", "lookup failed");
-            }
-            warnings.add("ServiceAccount " + ref + " lookup failed, pod admitted without AWS credentials");
-            return Resolution.nothing("lookup failed: " + e.getMessage(), warnings);
+            return lookupFailed(ref, e, warnings);
         }
         Map<String, String> annotations = serviceAccount == null ? Map.of() : serviceAccount.annotations();
 
         if (podIdentity) {
-            return podIdentity(ref, pod, annotations, warnings);
+            return podIdentity(ref, pod, annotations, mappingOrNull(ref), warnings);
+        }
+        // Mode 2, IRSA from the ServiceAccount's role-arn annotation.
+        Optional<String> roleArn = AnnotationValues.nonBlank(annotations.get(settings.annotation("role-arn")));
+        if (roleArn.isPresent()) {
+            return irsa(ref, pod, annotations, roleArn.get(), null, "role-arn annotation", warnings);
+        }
+        // Mode 3, IRSA from the mapping ConfigMap (it may map ServiceAccounts not created yet).
+        RoleMapping mapping;
+        try {
+            mapping = mappings.current().find(ref).orElse(null);
+        } catch (LookupFailedException e) {
+            return lookupFailed(ref, e, warnings);
+        }
+        if (mapping != null) {
+            return irsa(ref, pod, annotations, mapping.roleArn(), mapping, "mapping ConfigMap", warnings);
         }
         if (serviceAccount == null) {
             warnings.add("ServiceAccount " + ref + " not found, pod admitted without AWS credentials");
             return Resolution.nothing("service account not found", warnings);
         }
-        // Mode 2, IRSA from the ServiceAccount's role-arn annotation.
-        Optional<String> roleArn = AnnotationValues.nonBlank(annotations.get(settings.annotation("role-arn")));
-        if (roleArn.isEmpty()) {
-            return Resolution.nothing("service account has no role", warnings);
+        return Resolution.nothing("service account has no role", warnings);
+    }
+
+    /** No known answer: admit with a warning, or deny so that the pod's controller retries. */
+    private Resolution lookupFailed(ServiceAccountRef ref, LookupFailedException e, List<String> warnings) {
+        if (settings.onLookupFailure() == LookupFailurePolicy.DENY) {
+            return Resolution.deny("ServiceAccount " + ref + " could not be looked up (" + e.getMessage()
+                    + "); the pod is denied so that its controller retries", "lookup failed");
         }
-        return irsa(ref, pod, annotations, roleArn.get(), warnings);
+        warnings.add("ServiceAccount " + ref + " lookup failed, pod admitted without AWS credentials");
+        return Resolution.nothing("lookup failed: " + e.getMessage(), warnings);
+    }
+
+    /** The mapping only tunes Pod Identity; when it cannot be read, the configuration does. */
+    private RoleMapping mappingOrNull(ServiceAccountRef ref) {
+        try {
+            return mappings.current().find(ref).orElse(null);
+        } catch (LookupFailedException e) {
+            return null;
+        }
     }
 
     private Resolution irsa(ServiceAccountRef ref, PodView pod, Map<String, String> annotations, String roleArn,
-            List<String> warnings) {
+            RoleMapping mapping, String reason, List<String> warnings) {
         if (!AnnotationValues.ROLE_ARN.matcher(roleArn).matches()) {
             // Still injected, as the AWS webhook does: partitions and formats evolve faster than regexes.
             warnings.add("role ARN '" + roleArn + "' of ServiceAccount " + ref
                     + " does not look like an IAM role ARN; injected as it is");
         }
-        // audience: ServiceAccount annotation > config; an empty annotation means the default
-        // (the AWS webhook emitted an empty audience, which STS refuses).
+        // audience: ServiceAccount annotation > mapping entry > config; empty means "not set" (the
+        // AWS webhook emitted an empty audience, which STS refuses).
         String audience = AnnotationValues.nonBlank(annotations.get(settings.annotation("audience")))
+                .or(() -> Optional.ofNullable(mapping == null ? null : mapping.audience()))
                 .orElse(settings.tokenAudience());
         TokenProjection token = new TokenProjection(IdentitySettings.IRSA_VOLUME_NAME, settings.tokenMountPath(),
-                IdentitySettings.IRSA_TOKEN_PATH, audience, expiration(pod, annotations));
+                IdentitySettings.IRSA_TOKEN_PATH, audience, expiration(pod, annotations, mapping));
         // session name: ServiceAccount annotation (pod-name | none) > config
         String sessionAnnotation = annotations.get(settings.annotation("role-session-name"));
         RoleSessionNameMode sessionMode = RoleSessionNameMode.parse(sessionAnnotation).orElse(settings.roleSessionName());
@@ -119,15 +147,15 @@ public final class IdentityResolver {
         RoleSessionName sessionName = sessionMode == RoleSessionNameMode.POD_NAME
                 ? RoleSessionName.forServiceAccount(ref.namespace(), ref.name())
                 : null;
-        Identity identity = new Identity(CredentialMode.IRSA, roleArn, token, regionalSts(annotations),
+        Identity identity = new Identity(CredentialMode.IRSA, roleArn, token, regionalSts(annotations, mapping),
                 settings.region(), sessionName, containers(pod));
-        return Resolution.inject(identity, "role-arn annotation", warnings);
+        return Resolution.inject(identity, reason, warnings);
     }
 
     private Resolution podIdentity(ServiceAccountRef ref, PodView pod, Map<String, String> annotations,
-            List<String> warnings) {
+            RoleMapping mapping, List<String> warnings) {
         IdentitySettings.PodIdentitySettings pi = settings.podIdentity();
-        long expiration = expiration(pod, annotations);
+        long expiration = expiration(pod, annotations, mapping);
         // Spread refreshes of day-long tokens, like EKS: only the exact default of a day jitters.
         if (expiration == JITTERED_EXPIRATION) {
             expiration = random.nextLong(JITTER_FLOOR, JITTERED_EXPIRATION + 1);
@@ -135,26 +163,29 @@ public final class IdentityResolver {
         // The audience is always the agent's: the ServiceAccount's audience annotation is for STS.
         TokenProjection token = new TokenProjection(pi.volumeName(), pi.mountPath(), pi.tokenPath(), pi.audience(),
                 expiration);
-        Identity identity = new Identity(CredentialMode.POD_IDENTITY, pi.fullUri(), token, regionalSts(annotations),
+        Identity identity = new Identity(CredentialMode.POD_IDENTITY, pi.fullUri(), token,
+                regionalSts(annotations, mapping),
                 settings.region(), null, containers(pod));
         return Resolution.inject(identity, "pod identity association " + ref, warnings);
     }
 
     /**
-     * Token lifetime: pod annotation > ServiceAccount annotation > config; an invalid value falls
-     * through to the next source; anything below 600 s becomes 600 s.
+     * Token lifetime: pod annotation > ServiceAccount annotation > mapping entry > config; an invalid
+     * value falls through to the next source; anything below 600 s becomes 600 s.
      */
-    private long expiration(PodView pod, Map<String, String> annotations) {
+    private long expiration(PodView pod, Map<String, String> annotations, RoleMapping mapping) {
         String key = settings.annotation("token-expiration");
         long seconds = AnnotationValues.parseSeconds(pod.annotations().get(key))
                 .or(() -> AnnotationValues.parseSeconds(annotations.get(key)))
+                .or(() -> Optional.ofNullable(mapping == null ? null : mapping.tokenExpiration()))
                 .orElse(settings.tokenExpiration());
         return Math.max(seconds, TokenProjection.MIN_EXPIRATION_SECONDS);
     }
 
-    /** Regional STS: ServiceAccount annotation (Go ParseBool spellings) > config. */
-    private boolean regionalSts(Map<String, String> annotations) {
+    /** Regional STS: ServiceAccount annotation (Go ParseBool spellings) > mapping entry > config. */
+    private boolean regionalSts(Map<String, String> annotations, RoleMapping mapping) {
         return AnnotationValues.parseBool(annotations.get(settings.annotation("sts-regional-endpoints")))
+                .or(() -> Optional.ofNullable(mapping == null ? null : mapping.regionalSts()))
                 .orElse(settings.regionalSts());
     }
 

@@ -1,11 +1,18 @@
 package dev.podidentity.identity;
 
+import com.github.benmanes.caffeine.cache.Ticker;
+
 import dev.podidentity.config.PodIdentityConfig;
+import dev.podidentity.serviceaccount.ClusterApi;
+import dev.podidentity.serviceaccount.LookupExecutor;
+import dev.podidentity.serviceaccount.LookupSettings;
 import dev.podidentity.serviceaccount.ServiceAccountSource;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 
@@ -21,7 +28,9 @@ public class IdentityResolverProducer {
 
     @Produces
     @ApplicationScoped
-    IdentityResolver identityResolver(PodIdentityConfig config, ServiceAccountSource serviceAccounts) {
+    IdentityResolver identityResolver(PodIdentityConfig config, ServiceAccountSource serviceAccounts,
+            LookupSettings lookupSettings, Ticker ticker, @LookupExecutor ExecutorService executor,
+            Instance<ClusterApi> cluster) {
         PodIdentityConfig.ContainerCredentials cc = config.containerCredentials();
         IdentitySettings settings = new IdentitySettings(config.annotationPrefix(), config.tokenAudience(),
                 config.tokenMountPath(), config.tokenExpiration(), config.awsDefaultRegion().orElse(null),
@@ -31,8 +40,18 @@ public class IdentityResolverProducer {
         PodIdentityAssociations associations = cc.configFile()
                 .map(path -> PodIdentityAssociations.watching(path, config.fileCheckInterval()))
                 .orElse(PodIdentityAssociations.NONE);
+        RoleMappingSource mappings = RoleMappingSource.NONE;
+        if (config.configMap().enabled()) {
+            if (config.serviceAccountsFile().isPresent()) {
+                throw new IllegalStateException("pod-identity.config-map.enabled needs the Kubernetes API:"
+                        + " unset pod-identity.service-accounts-file");
+            }
+            ClusterApi api = cluster.get();
+            mappings = new KubernetesRoleMappings(api.client(), api.guard(), config.configMap().namespace(),
+                    config.configMap().name(), lookupSettings, ticker, executor);
+        }
         // Only the Pod Identity token lifetime is randomised: each thread draws from its own generator.
         RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
-        return new IdentityResolver(settings, serviceAccounts, associations, random);
+        return new IdentityResolver(settings, serviceAccounts, associations, mappings, random);
     }
 }

@@ -59,7 +59,7 @@ class IdentityResolverTest {
     }
 
     Resolution resolve(IdentitySettings settings, PodIdentityAssociations associations, PodView pod) {
-        return new IdentityResolver(settings, source, associations, random).resolve("ns", pod);
+        return new IdentityResolver(settings, source, associations, RoleMappingSource.NONE, random).resolve("ns", pod);
     }
 
     Identity irsa(PodView pod) {
@@ -247,7 +247,8 @@ class IdentityResolverTest {
             throw new LookupFailedException("API server unreachable");
         };
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults(), failing,
-                associations("{\"Identities\":[{\"Namespace\":\"ns\",\"ServiceAccount\":\"sa\"}]}"), random);
+                associations("{\"Identities\":[{\"Namespace\":\"ns\",\"ServiceAccount\":\"sa\"}]}"),
+                RoleMappingSource.NONE, random);
 
         Resolution resolution = resolver.resolve("ns", pod("sa", ""));
 
@@ -262,7 +263,7 @@ class IdentityResolverTest {
         };
 
         Resolution resolution = new IdentityResolver(IdentitySettings.defaults(), failing, PodIdentityAssociations.NONE,
-                random).resolve("ns", pod("sa", ""));
+                RoleMappingSource.NONE, random).resolve("ns", pod("sa", ""));
 
         assertNull(resolution.identity());
         assertEquals(false, resolution.denied());
@@ -277,7 +278,7 @@ class IdentityResolverTest {
         };
 
         Resolution resolution = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(LookupFailurePolicy.DENY),
-                failing, PodIdentityAssociations.NONE, random).resolve("ns", pod("sa", ""));
+                failing, PodIdentityAssociations.NONE, RoleMappingSource.NONE, random).resolve("ns", pod("sa", ""));
 
         assertTrue(resolution.denied());
         assertTrue(resolution.denial().contains("ServiceAccount ns/sa could not be looked up (timeout)"));

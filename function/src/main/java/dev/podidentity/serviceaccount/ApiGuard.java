@@ -1,0 +1,122 @@
+package dev.podidentity.serviceaccount;
+
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.smallrye.faulttolerance.api.CircuitBreakerState;
+import io.smallrye.faulttolerance.api.Guard;
+
+import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
+import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
+import org.jboss.logging.Logger;
+
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * The fault-tolerance policy around every call to one cluster's API server: a timeout per call,
+ * jittered retries only for transient failures, and a circuit breaker shared by all calls to that
+ * cluster (SmallRye Fault Tolerance's programmatic API, because annotations cannot be per cluster).
+ *
+ * <pre>{@code
+ * ApiGuard guard = new ApiGuard("prod-eu", LookupSettings.defaults());
+ * ServiceAccount sa = guard.call("GET ServiceAccount shop/api", () -> client...get());
+ * }</pre>
+ *
+ * <p>fabric8's own retries must be off ({@code requestRetryBackoffLimit=0}) so that this policy
+ * alone decides how often the API server is called.
+ */
+public final class ApiGuard {
+
+    private static final Logger LOG = Logger.getLogger(ApiGuard.class);
+
+    private final String cluster;
+    private final Guard guard;
+    private volatile CircuitBreakerState breakerState = CircuitBreakerState.CLOSED;
+
+    public ApiGuard(String cluster, LookupSettings settings) {
+        this.cluster = cluster;
+        this.guard = Guard.create()
+                .withDescription("kubernetes-api[" + cluster + "]")
+                .withRetry()
+                    .maxRetries(settings.maxRetries())
+                    .delay(settings.retryDelay().toMillis(), ChronoUnit.MILLIS)
+                    .jitter(settings.retryJitter().toMillis(), ChronoUnit.MILLIS)
+                    .retryOn(List.of(TransientApiException.class, TimeoutException.class))
+                    .done()
+                .withCircuitBreaker()
+                    .requestVolumeThreshold(settings.breakerRequests())
+                    .failureRatio(settings.breakerFailureRatio())
+                    .delay(settings.breakerDelay().toMillis(), ChronoUnit.MILLIS)
+                    .successThreshold(1)
+                    .failOn(List.of(TransientApiException.class, TimeoutException.class))
+                    .onStateChange(this::breakerChanged)
+                    .done()
+                .withTimeout()
+                    .duration(settings.requestTimeout().toMillis(), ChronoUnit.MILLIS)
+                    .done()
+                .build();
+    }
+
+    /**
+     * Calls the API under the policy.
+     *
+     * @param what the call, for messages: {@code "GET ServiceAccount shop/api"}
+     * @throws LookupFailedException when the call (with its retries) did not succeed
+     */
+    public <T> T call(String what, Callable<T> call) {
+        try {
+            @SuppressWarnings("unchecked")
+            T result = (T) guard.call(() -> {
+                try {
+                    return call.call();
+                } catch (KubernetesClientException e) {
+                    throw classify(what, e);
+                }
+            }, Object.class);
+            return result;
+        } catch (LookupFailedException e) {
+            throw e;
+        } catch (TimeoutException e) {
+            throw new TransientApiException(what + ": no answer from the API server of cluster " + cluster
+                    + " in time", e);
+        } catch (CircuitBreakerOpenException e) {
+            throw new LookupFailedException(what + ": the API server of cluster " + cluster
+                    + " failed repeatedly; calls are paused (circuit breaker open)", e);
+        } catch (Exception e) {
+            throw new LookupFailedException(what + " failed: " + e, e);
+        }
+    }
+
+    public CircuitBreakerState breakerState() {
+        return breakerState;
+    }
+
+    private void breakerChanged(CircuitBreakerState state) {
+        breakerState = state;
+        LOG.infof("circuit breaker of the API server of cluster %s is now %s", cluster, state);
+    }
+
+    /** Retry and the breaker only for what a healthy server would not answer: never 401/403/404. */
+    static LookupFailedException classify(String what, KubernetesClientException e) {
+        int code = e.getCode();
+        if (code == 429 || code >= 500) {
+            return new TransientApiException(what + ": HTTP " + code + " from the API server", e);
+        }
+        if (code == 401 || code == 403) {
+            return new RefusedApiException(what + ": HTTP " + code
+                    + " from the API server: the function's credentials may not read it (check its RBAC)", e);
+        }
+        if (code > 0) {
+            return new RefusedApiException(what + ": HTTP " + code + " from the API server", e);
+        }
+        return new TransientApiException(what + ": cannot reach the API server: " + rootCause(e), e);
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    }
+}

@@ -1,0 +1,120 @@
+package dev.podidentity.serviceaccount;
+
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * An on-demand API lookup with a Caffeine cache in front: what a serverless function has instead
+ * of informers.
+ *
+ * <pre>{@code
+ * CachedLookup<ServiceAccountRef, Optional<ServiceAccount>> lookup = new CachedLookup<>("ServiceAccount",
+ *         api::fetch, LookupSettings.defaults(), Ticker.systemTicker(), executor);
+ * Optional<ServiceAccount> sa = lookup.get(ref); // cached, coalesced, refreshed, stale-if-error
+ * }</pre>
+ *
+ * <ul>
+ *   <li><b>Coalesced</b>: concurrent lookups of one key share one fetch.</li>
+ *   <li><b>Fresh</b>: a value whose fetch started more than {@code freshFor} ago is fetched again
+ *       before it is used, so a change made at T is seen by every lookup after T + freshFor;
+ *       values in use are refreshed in the background after {@code refreshAfter}, so busy keys
+ *       never wait.</li>
+ *   <li><b>Stale if error</b>: when a fetch fails or takes longer than the budget, the last known
+ *       value is served while it is younger than {@code maxStale}.</li>
+ *   <li>Absence (a 404) is a value like any other: negative answers age out just as fast.</li>
+ * </ul>
+ *
+ * @param <K> the key
+ * @param <V> the fetched value
+ */
+public final class CachedLookup<K, V> {
+
+    private record Stamped<V>(V value, long fetchStarted) {
+    }
+
+    private final String what;
+    private final AsyncLoadingCache<K, Stamped<V>> cache;
+    private final Ticker ticker;
+    private final long budgetNanos;
+    private final long freshForNanos;
+    private final long maxStaleNanos;
+
+    /**
+     * @param what what is looked up, for messages
+     * @param fetch the API call; throws {@link LookupFailedException} when it fails
+     */
+    public CachedLookup(String what, Function<K, V> fetch, LookupSettings settings, Ticker ticker, Executor executor) {
+        this.what = what;
+        this.ticker = ticker;
+        this.budgetNanos = settings.budget().toNanos();
+        this.freshForNanos = settings.freshFor().toNanos();
+        this.maxStaleNanos = settings.maxStale().toNanos();
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(settings.cacheSize())
+                .refreshAfterWrite(settings.refreshAfter())
+                .expireAfterWrite(settings.maxStale())
+                .ticker(ticker)
+                .executor(executor)
+                .buildAsync(key -> {
+                    long started = ticker.read();
+                    return new Stamped<>(fetch.apply(key), started);
+                });
+    }
+
+    /**
+     * @throws LookupFailedException when no value younger than {@code maxStale} can be had in time
+     */
+    public V get(K key) {
+        long deadline = System.nanoTime() + budgetNanos;
+        Stamped<V> known;
+        try {
+            known = await(cache.get(key), deadline);
+        } catch (LookupFailedException e) {
+            throw e;
+        }
+        if (ticker.read() - known.fetchStarted() <= freshForNanos) {
+            return known.value();
+        }
+        // Too old to decide a new pod with (its ServiceAccount may just have been annotated):
+        // fetch again now, sharing any fetch already in flight for this key.
+        try {
+            return await(cache.synchronous().refresh(key), deadline).value();
+        } catch (LookupFailedException e) {
+            if (ticker.read() - known.fetchStarted() <= maxStaleNanos) {
+                return known.value(); // stale if error: the last known answer beats none
+            }
+            throw e;
+        }
+    }
+
+    /** Forgets every cached value (for tests and for a cluster that is reconfigured). */
+    public void invalidateAll() {
+        cache.synchronous().invalidateAll();
+    }
+
+    private Stamped<V> await(CompletableFuture<Stamped<V>> future, long deadline) {
+        try {
+            return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                    ? c.getCause() : e.getCause();
+            if (cause instanceof LookupFailedException failed) {
+                throw failed;
+            }
+            throw new LookupFailedException(what + " lookup failed: " + cause, cause);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new TransientApiException(what + " lookup took longer than its budget of "
+                    + TimeUnit.NANOSECONDS.toMillis(budgetNanos) + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LookupFailedException(what + " lookup interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.podidentity.serviceaccount;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/**
+ * One cluster's API server as the function uses it: a client and the fault-tolerance policy that
+ * every call to that server goes through (so one circuit breaker covers all of them).
+ *
+ * <pre>{@code
+ * ClusterApi api = new ClusterApi("default", client, new ApiGuard("default", settings));
+ * }</pre>
+ *
+ * @param cluster the cluster id, for messages and metrics
+ * @param client the fabric8 client, with its own retries off
+ * @param guard timeout, retries and circuit breaker
+ */
+public record ClusterApi(String cluster, KubernetesClient client, ApiGuard guard) implements AutoCloseable {
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
