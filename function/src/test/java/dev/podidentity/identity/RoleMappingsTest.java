@@ -1,0 +1,77 @@
+package dev.podidentity.identity;
+
+import dev.podidentity.serviceaccount.ServiceAccountRef;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class RoleMappingsTest {
+
+    static final String CONFIG = """
+            {
+              "shop/api":    {"RoleARN": "arn:aws:iam::111122223333:role/exact", "TokenExpiration": 0},
+              "team-*/ci":   {"RoleARN": "arn:aws:iam::111122223333:role/team-glob"},
+              "team-a*/ci":  {"roleArn": "arn:aws:iam::111122223333:role/team-a-glob", "useRegionalSts": true},
+              "*/ci":        {"RoleARN": "arn:aws:iam::111122223333:role/any", "Audience": "custom", "TokenExpiration": 3600},
+              "*/api":       {"RoleARN": "arn:aws:iam::111122223333:role/any-api"},
+              "no-slash":    {"RoleARN": "arn:aws:iam::111122223333:role/bad"},
+              "shop/no-arn": {"Audience": "x"},
+              "shop/typed":  {"RoleARN": "arn:aws:iam::111122223333:role/typed", "UseRegionalSTS": "yes"},
+              "a/b/c":       {"RoleARN": "arn:aws:iam::111122223333:role/bad"}
+            }""";
+
+    static String role(RoleMappings mappings, String namespace, String name) {
+        return mappings.find(new ServiceAccountRef(namespace, name)).map(RoleMapping::roleArn).orElse(null);
+    }
+
+    @Test
+    void exactThenLongestGlobThenAnyNamespace() throws Exception {
+        RoleMappings mappings = RoleMappings.parse(CONFIG);
+
+        assertEquals("arn:aws:iam::111122223333:role/exact", role(mappings, "shop", "api"));
+        assertEquals("arn:aws:iam::111122223333:role/any-api", role(mappings, "other", "api"));
+        assertEquals("arn:aws:iam::111122223333:role/team-a-glob", role(mappings, "team-alpha", "ci"));
+        assertEquals("arn:aws:iam::111122223333:role/team-glob", role(mappings, "team-b", "ci"));
+        assertEquals("arn:aws:iam::111122223333:role/any", role(mappings, "dev", "ci"));
+        assertEquals(null, role(mappings, "dev", "nobody"));
+    }
+
+    @Test
+    void fieldsAreCaseInsensitiveAndZeroExpirationMeansUnset() throws Exception {
+        RoleMappings mappings = RoleMappings.parse(CONFIG);
+
+        assertEquals(new RoleMapping("arn:aws:iam::111122223333:role/team-a-glob", null, true, null),
+                mappings.find(new ServiceAccountRef("team-a", "ci")).orElseThrow());
+        assertEquals(new RoleMapping("arn:aws:iam::111122223333:role/any", "custom", null, 3600L),
+                mappings.find(new ServiceAccountRef("dev", "ci")).orElseThrow());
+        assertEquals(new RoleMapping("arn:aws:iam::111122223333:role/exact", null, null, null),
+                mappings.find(new ServiceAccountRef("shop", "api")).orElseThrow());
+    }
+
+    @Test
+    void invalidEntriesAreSkippedWithoutLosingTheOthers() throws Exception {
+        RoleMappings mappings = RoleMappings.parse(CONFIG);
+
+        assertEquals(Optional.empty(), mappings.find(new ServiceAccountRef("shop", "no-arn")));
+        assertEquals(Optional.empty(), mappings.find(new ServiceAccountRef("shop", "typed")));
+        assertEquals(Optional.empty(), mappings.find(new ServiceAccountRef("no-slash", "x")));
+    }
+
+    @Test
+    void aConfigThatIsNotAnObjectIsAnError() {
+        assertThrows(Exception.class, () -> RoleMappings.parse("[1]"));
+        assertEquals(Optional.empty(), assertDoesNotThrowParse("").find(new ServiceAccountRef("a", "b")));
+    }
+
+    private static RoleMappings assertDoesNotThrowParse(String config) {
+        try {
+            return RoleMappings.parse(config);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package dev.podidentity.serviceaccount;
+
+import dev.podidentity.FakeTicker;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CachedLookupTest {
+
+    final FakeTicker ticker = new FakeTicker();
+    final AtomicInteger fetches = new AtomicInteger();
+    final AtomicReference<String> apiValue = new AtomicReference<>("v1");
+    volatile boolean apiDown;
+
+    /** Background refreshes run on the calling thread, so their effect is visible at once. */
+    CachedLookup<String, String> lookup(LookupSettings settings) {
+        return new CachedLookup<>("thing", key -> {
+            fetches.incrementAndGet();
+            if (apiDown) {
+                throw new TransientApiException("API down", null);
+            }
+            return apiValue.get();
+        }, settings, ticker, Runnable::run);
+    }
+
+    @Test
+    void aFreshValueIsServedWithoutAnotherFetch() {
+        CachedLookup<String, String> lookup = lookup(LookupSettings.defaults());
+        assertEquals("v1", lookup.get("k"));
+        ticker.advance(Duration.ofMillis(900));
+
+        assertEquals("v1", lookup.get("k"));
+        assertEquals(1, fetches.get());
+    }
+
+    @Test
+    void aChangeIsSeenByEveryLookupMoreThanTwoSecondsLater() {
+        CachedLookup<String, String> lookup = lookup(LookupSettings.defaults());
+        assertEquals("v1", lookup.get("k"));
+        apiValue.set("v2"); // the ServiceAccount is annotated now: T
+
+        ticker.advance(Duration.ofMillis(2001)); // T + 2 s, with no lookup in between
+
+        assertEquals("v2", lookup.get("k"));
+    }
+
+    @Test
+    void aValueInUseIsRefreshedInTheBackgroundAfterOneSecond() {
+        CachedLookup<String, String> lookup = lookup(LookupSettings.defaults());
+        lookup.get("k");
+        apiValue.set("v2");
+        ticker.advance(Duration.ofMillis(1100));
+
+        lookup.get("k"); // serves v1 (still fresh) and starts a refresh
+        assertEquals(2, fetches.get());
+        assertEquals("v2", lookup.get("k"));
+    }
+
+    @Test
+    void theLastKnownValueIsServedWhileTheApiFailsUpToMaxStale() {
+        CachedLookup<String, String> lookup = lookup(LookupSettings.defaults());
+        lookup.get("k");
+        apiDown = true;
+
+        ticker.advance(Duration.ofMinutes(5));
+        assertEquals("v1", lookup.get("k"), "stale if error");
+
+        ticker.advance(Duration.ofMinutes(6));
+        assertThrows(LookupFailedException.class, () -> lookup.get("k"), "older than max-stale");
+    }
+
+    @Test
+    void withNoKnownValueAFailedFetchIsAFailedLookup() {
+        CachedLookup<String, String> lookup = lookup(LookupSettings.defaults());
+        apiDown = true;
+
+        LookupFailedException e = assertThrows(LookupFailedException.class, () -> lookup.get("k"));
+
+        assertEquals("API down", e.getMessage());
+        apiDown = false;
+        assertEquals("v1", lookup.get("k"), "a failure is not cached");
+    }
+
+    @Test
+    void concurrentLookupsOfOneKeyShareOneFetch() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger slowFetches = new AtomicInteger();
+        ExecutorService loads = Executors.newVirtualThreadPerTaskExecutor();
+        CachedLookup<String, String> lookup = new CachedLookup<>("thing", key -> {
+            slowFetches.incrementAndGet();
+            try {
+                release.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return "v";
+        }, LookupSettings.defaults(), ticker, loads);
+        ExecutorService callers = Executors.newFixedThreadPool(200);
+        CountDownLatch started = new CountDownLatch(200);
+        List<Future<String>> results = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            results.add(callers.submit(() -> {
+                started.countDown();
+                return lookup.get("k");
+            }));
+        }
+        started.await(5, TimeUnit.SECONDS);
+        Thread.sleep(100); // let every caller reach the cache before the fetch returns
+        release.countDown();
+
+        for (Future<String> result : results) {
+            assertEquals("v", result.get(5, TimeUnit.SECONDS));
+        }
+        assertEquals(1, slowFetches.get());
+        callers.shutdownNow();
+        loads.shutdownNow();
+    }
+
+    @Test
+    void aFetchSlowerThanTheBudgetFailsWithinTheBudget() {
+        LookupSettings settings = new LookupSettings(Duration.ofSeconds(1), 0, Duration.ZERO, Duration.ZERO,
+                Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMinutes(10), 100, 8,
+                0.5, Duration.ofSeconds(5));
+        ExecutorService loads = Executors.newVirtualThreadPerTaskExecutor();
+        CachedLookup<String, String> lookup = new CachedLookup<>("thing", key -> {
+            try {
+                Thread.sleep(2_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return "late";
+        }, settings, ticker, loads);
+
+        long started = System.nanoTime();
+        LookupFailedException e = assertThrows(LookupFailedException.class, () -> lookup.get("k"));
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertTrue(e.getMessage().contains("longer than its budget of 200 ms"), e.getMessage());
+        assertTrue(millis < 1_000, "waited " + millis + " ms");
+        loads.shutdownNow();
+    }
+
+    @Test
+    void settingsThatCannotKeepTheFreshnessPromiseAreRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new LookupSettings(
+                Duration.ofSeconds(1), 2, Duration.ofMillis(100), Duration.ofMillis(50), Duration.ofSeconds(3),
+                Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(10), 100, 8, 0.5, Duration.ofSeconds(5)));
+
+        assertEquals("refreshAfter must not exceed freshFor, was PT5S > PT2S", e.getMessage());
+    }
+}
