@@ -143,6 +143,7 @@ class ApiFaultTest {
 
         assertMutated(timed);
         assertEquals(2, requests());
+        assertWithinBudget(timed);
     }
 
     @Test
@@ -175,6 +176,7 @@ class ApiFaultTest {
 
         assertAdmittedWithLookupWarning(timed);
         assertEquals(1, requests());
+        assertWithinBudget(timed);
     }
 
     @Test
@@ -187,6 +189,7 @@ class ApiFaultTest {
         assertEquals(List.of("ServiceAccount default/s3-reader not found, pod admitted without AWS credentials"),
                 timed.response().warnings());
         assertEquals(1, requests());
+        assertWithinBudget(timed);
     }
 
     @Test
