@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.Iterator;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -62,7 +60,7 @@ public final class PodIdentityAssociations {
         if (!root.isObject()) {
             throw new IOException("expected an object with \"identities\"");
         }
-        JsonNode identities = field(root, "identities");
+        JsonNode identities = GoJsonFields.get(root, "identities");
         if (identities == null || identities.isNull()) {
             return Set.of();
         }
@@ -70,8 +68,8 @@ public final class PodIdentityAssociations {
             throw new IOException("\"identities\" must be an array");
         }
         for (JsonNode identity : identities) {
-            JsonNode namespace = identity.isObject() ? field(identity, "namespace") : null;
-            JsonNode serviceAccount = identity.isObject() ? field(identity, "serviceAccount") : null;
+            JsonNode namespace = identity.isObject() ? GoJsonFields.get(identity, "namespace") : null;
+            JsonNode serviceAccount = identity.isObject() ? GoJsonFields.get(identity, "serviceAccount") : null;
             if (namespace == null || !namespace.isTextual() || namespace.textValue().isEmpty()
                     || serviceAccount == null || !serviceAccount.isTextual() || serviceAccount.textValue().isEmpty()) {
                 throw new IOException("every identity needs a \"namespace\" and a \"serviceAccount\", found " + identity);
@@ -79,15 +77,5 @@ public final class PodIdentityAssociations {
             refs.add(new ServiceAccountRef(namespace.textValue(), serviceAccount.textValue()));
         }
         return Set.copyOf(refs);
-    }
-
-    private static JsonNode field(JsonNode object, String name) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().toLowerCase(Locale.ROOT).equals(name.toLowerCase(Locale.ROOT))) {
-                return e.getValue();
-            }
-        }
-        return null;
     }
 }

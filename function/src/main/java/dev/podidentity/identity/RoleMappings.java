@@ -16,7 +16,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -120,14 +119,14 @@ public final class RoleMappings {
             LOG.warnf("mapping entry '%s' skipped: its value must be an object", key);
             return null;
         }
-        JsonNode arn = field(value, "RoleARN");
+        JsonNode arn = GoJsonFields.get(value, "RoleARN");
         if (arn == null || !arn.isTextual() || arn.textValue().isBlank()) {
             LOG.warnf("mapping entry '%s' skipped: it has no RoleARN", key);
             return null;
         }
-        JsonNode audience = field(value, "Audience");
-        JsonNode sts = field(value, "UseRegionalSTS");
-        JsonNode expiration = field(value, "TokenExpiration");
+        JsonNode audience = GoJsonFields.get(value, "Audience");
+        JsonNode sts = GoJsonFields.get(value, "UseRegionalSTS");
+        JsonNode expiration = GoJsonFields.get(value, "TokenExpiration");
         if ((audience != null && !audience.isTextual() && !audience.isNull())
                 || (sts != null && !sts.isBoolean() && !sts.isNull())
                 || (expiration != null && !expiration.canConvertToLong() && !expiration.isNull())) {
@@ -142,15 +141,5 @@ public final class RoleMappings {
         Long seconds = expiration == null || expiration.isNull() || expiration.longValue() == 0 ? null
                 : expiration.longValue();
         return new RoleMapping(arn.textValue().strip(), aud, regional, seconds);
-    }
-
-    private static JsonNode field(JsonNode object, String name) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().toLowerCase(Locale.ROOT).equals(name.toLowerCase(Locale.ROOT))) {
-                return e.getValue();
-            }
-        }
-        return null;
     }
 }

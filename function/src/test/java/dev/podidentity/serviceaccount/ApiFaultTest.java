@@ -118,12 +118,17 @@ class ApiFaultTest {
         assertTrue(timed.millis() < SETTINGS.budget().toMillis() + 500, "took " + timed.millis() + " ms");
     }
 
-    @Test
-    void a500ThenA200IsRetriedAndMutates() {
+    /** The API server fails once with that response, then answers. */
+    void failsOnceWith(com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder failure) {
         api.stubFor(get(urlPathEqualTo(SA_PATH)).inScenario("flaky").whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(aResponse().withStatus(500)).willSetStateTo("recovered"));
+                .willReturn(failure).willSetStateTo("recovered"));
         api.stubFor(get(urlPathEqualTo(SA_PATH)).inScenario("flaky").whenScenarioStateIs("recovered")
                 .willReturn(okJson(SA_JSON)));
+    }
+
+    @Test
+    void a500ThenA200IsRetriedAndMutates() {
+        failsOnceWith(aResponse().withStatus(500));
 
         Timed timed = admit(handler(LookupFailurePolicy.ADMIT));
 
@@ -134,10 +139,7 @@ class ApiFaultTest {
 
     @Test
     void a429IsRetried() {
-        api.stubFor(get(urlPathEqualTo(SA_PATH)).inScenario("busy").whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(aResponse().withStatus(429).withHeader("Retry-After", "0")).willSetStateTo("ok"));
-        api.stubFor(get(urlPathEqualTo(SA_PATH)).inScenario("busy").whenScenarioStateIs("ok")
-                .willReturn(okJson(SA_JSON)));
+        failsOnceWith(aResponse().withStatus(429).withHeader("Retry-After", "0"));
 
         Timed timed = admit(handler(LookupFailurePolicy.ADMIT));
 
