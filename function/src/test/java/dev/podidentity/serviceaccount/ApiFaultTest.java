@@ -230,11 +230,15 @@ class ApiFaultTest {
         api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(aResponse().withStatus(500)));
         AdmissionHandler handler = handler(LookupFailurePolicy.ADMIT);
 
-        admit(handler); // 3 failed calls
-        admit(handler); // the 4th opens the breaker
+        // Each admission makes up to three failing calls; under load one may end on its budget
+        // and the next join its fetch, so count admissions until the breaker opens (bounded).
+        for (int i = 0; i < 20 && guard.breakerState() != CircuitBreakerState.OPEN; i++) {
+            assertAdmittedWithLookupWarning(admit(handler));
+        }
         assertEquals(CircuitBreakerState.OPEN, guard.breakerState());
         int whenOpened = requests();
-        assertEquals(4, whenOpened);
+        assertTrue(whenOpened >= SETTINGS.breakerRequests() * SETTINGS.breakerFailureRatio(),
+                "opened after " + whenOpened + " failed calls");
         for (int i = 0; i < 5; i++) {
             assertAdmittedWithLookupWarning(admit(handler));
         }
