@@ -1,0 +1,52 @@
+package dev.podidentity.e2e;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** Serving certificates for webhooks on 127.0.0.1, signed by the cluster's CA (openssl). */
+final class Pki {
+
+    private final Path ca;
+    private final Path caKey;
+    private final Path log;
+    private int serial;
+
+    Pki(Path ca, Path caKey, Path log) {
+        this.ca = ca;
+        this.caKey = caKey;
+        this.log = log;
+    }
+
+    Path ca() {
+        return ca;
+    }
+
+    /**
+     * Writes {@code tls.crt} and {@code tls.key} for IP 127.0.0.1 into the directory, replacing
+     * what is there by renames (as a Secret volume update does). Returns the certificate's subject CN.
+     */
+    String issue(Path dir) throws Exception {
+        Files.createDirectories(dir);
+        String cn = "pod-identity-e2e-" + (++serial);
+        Path tmp = Files.createTempDirectory(dir, "issue");
+        Files.writeString(tmp.resolve("ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+        Shell.run(tmp, log, 60, "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-sha256", "-subj", "/CN=" + cn,
+                "-keyout", "tls.key", "-out", "tls.csr");
+        Shell.run(tmp, log, 60, "openssl", "x509", "-req", "-in", "tls.csr", "-CA", ca.toString(), "-CAkey",
+                caKey.toString(), "-set_serial", String.valueOf(System.nanoTime()), "-days", "2", "-sha256",
+                "-extfile", "ext", "-out", "tls.crt");
+        Files.move(tmp.resolve("tls.key"), dir.resolve("tls.key"), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp.resolve("tls.crt"), dir.resolve("tls.crt"), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+        return cn;
+    }
+
+    /** A PKCS#12 key store of the directory's certificate and key, for a JDK HTTPS server. */
+    Path keyStore(Path dir) {
+        Shell.run(dir, log, 60, "openssl", "pkcs12", "-export", "-in", "tls.crt", "-inkey", "tls.key", "-out",
+                "tls.p12", "-passout", "pass:changeit");
+        return dir.resolve("tls.p12");
+    }
+}
