@@ -71,7 +71,7 @@ final class E2eEnvironment {
         clusterDir = work.resolve("cluster");
         Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop",
                 clusterDir.toString());
-        deleteRecursively(clusterDir); // a fresh etcd and PKI every run
+        Shell.deleteRecursively(clusterDir); // a fresh etcd and PKI every run
         // The first run builds kube-apiserver and etcd from source (minutes); later runs reuse them.
         Shell.run(work, log, 1800, "bash", repository.resolve("e2e/cluster.sh").toString(), "start",
                 clusterDir.toString(), "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
@@ -218,24 +218,13 @@ final class E2eEnvironment {
                 clusterDir.toString());
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
-    }
-
     static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
     }
 
-    private static Map<String, String> readEnv(Path file) throws IOException {
+    static Map<String, String> readEnv(Path file) throws IOException {
         Map<String, String> env = new HashMap<>();
         for (String line : Files.readAllLines(file)) {
             int eq = line.indexOf('=');

@@ -43,6 +43,26 @@ final class Pki {
         return cn;
     }
 
+    /** A TLS context that accepts any server certificate: for reading which certificate is served. */
+    static javax.net.ssl.SSLContext trustAll() throws Exception {
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        return ssl;
+    }
+
     /** A PKCS#12 key store of the directory's certificate and key, for a JDK HTTPS server. */
     Path keyStore(Path dir) {
         Shell.run(dir, log, 60, "openssl", "pkcs12", "-export", "-in", "tls.crt", "-inkey", "tls.key", "-out",

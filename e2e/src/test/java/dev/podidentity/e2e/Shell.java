@@ -41,6 +41,18 @@ final class Shell {
         }
     }
 
+    /** Removes a directory tree, if it exists. */
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+
     static String tail(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);

@@ -22,7 +22,7 @@ import java.util.Objects;
  * decision (never the pod itself).
  *
  * <pre>{@code
- * var handler = new AdmissionHandler(resolver);
+ * var handler = new AdmissionHandler("default", resolver);
  * AdmissionReviewAnswer answer = handler.handle(objectMapper.readTree(reviewBytes));
  * }</pre>
  */
@@ -30,9 +30,14 @@ public final class AdmissionHandler {
 
     private static final Logger LOG = Logger.getLogger("dev.podidentity.admission.decision");
 
+    private final String cluster;
     private final IdentityResolver resolver;
 
-    public AdmissionHandler(IdentityResolver resolver) {
+    /**
+     * @param cluster the cluster this handler answers for, in every decision log line
+     */
+    public AdmissionHandler(String cluster, IdentityResolver resolver) {
+        this.cluster = Objects.requireNonNull(cluster, "cluster");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
     }
 
@@ -87,14 +92,14 @@ public final class AdmissionHandler {
         return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.denied(request.uid(), 400, message));
     }
 
-    private static void log(AdmissionRequest request, PodView pod, String mode, Outcome outcome, String reason,
+    private void log(AdmissionRequest request, PodView pod, String mode, Outcome outcome, String reason,
             long started) {
         if (!LOG.isInfoEnabled()) {
             return;
         }
         long micros = (System.nanoTime() - started) / 1_000;
-        LOG.infof("admission namespace=%s pod=%s serviceAccount=%s mode=%s outcome=%s reason=\"%s\" durationMicros=%d uid=%s",
-                request.namespace(), pod == null ? "" : pod.displayName(),
+        LOG.infof("admission cluster=%s namespace=%s pod=%s serviceAccount=%s mode=%s outcome=%s reason=\"%s\" durationMicros=%d uid=%s",
+                cluster, request.namespace(), pod == null ? "" : pod.displayName(),
                 pod == null ? "" : pod.serviceAccountName(), mode, outcome.label(), reason, micros, request.uid());
     }
 }

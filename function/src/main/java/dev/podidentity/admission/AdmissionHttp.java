@@ -3,28 +3,37 @@ package dev.podidentity.admission;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.podidentity.cluster.CallerToken;
+import dev.podidentity.cluster.ClusterRegistry;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.util.Locale;
 
 /**
- * The HTTP edge of the admission path, in front of the Funqy function: only {@code POST} (405),
- * only JSON (415, parameters such as {@code charset} allowed), and a JSON {@code Status} body for
- * every error answer — 400 for a body that is not an AdmissionReview, 413 over the size limit,
- * 500 for a fault — where Funqy alone would answer an empty body.
+ * The HTTP edge of the admission path, in front of the Funqy function (which sees no headers):
+ * cluster routing ({@code /clusters/<id>/mutate}: 404 for a cluster not served here), caller
+ * authentication (401, before anything about any ServiceAccount is looked up), only {@code POST}
+ * (405), only JSON (415, parameters such as {@code charset} allowed), and a JSON {@code Status}
+ * body for every error answer — 400 for a body that is not an AdmissionReview, 413 over the size
+ * limit, 500 for a fault — where Funqy alone would answer an empty body.
  *
  * <pre>{@code
  * curl -i -X GET localhost:8080/mutate
@@ -36,20 +45,83 @@ public class AdmissionHttp {
 
     /** The admission path. */
     public static final String MUTATE_PATH = "/mutate";
+    /** The admission path of one cluster of a shared deployment. */
+    public static final String CLUSTER_MUTATE_PATH = "/clusters/:cluster/mutate";
+    /** Routing-context key of the authenticated cluster the function answers for. */
+    public static final String CLUSTER = "pod-identity.cluster";
 
     private static final Logger LOG = Logger.getLogger(AdmissionHttp.class);
 
     private final ObjectMapper mapper;
+    private final ClusterRegistry clusters;
+    private final long maxBodyBytes;
 
-    public AdmissionHttp(ObjectMapper mapper) {
+    public AdmissionHttp(ObjectMapper mapper, ClusterRegistry clusters,
+            @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody) {
         this.mapper = mapper;
+        this.clusters = clusters;
+        this.maxBodyBytes = maxBody.asLongValue();
     }
 
     void install(@Observes Router router) {
+        // Served here, not rerouted to the Funqy route: a reroute makes Quarkus read the body twice.
+        // Three routes, as Vert.x wants body handling apart from other handlers: find and
+        // authenticate the cluster and check method and type before reading the body.
+        router.route(CLUSTER_MUTATE_PATH).order(-112).handler(this::findCluster).handler(this::guard)
+                .failureHandler(this::answerFailure);
+        router.route(CLUSTER_MUTATE_PATH).order(-111).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+        router.route(CLUSTER_MUTATE_PATH).order(-110).handler(this::answerForCluster);
         router.route(MUTATE_PATH).order(-100).handler(this::guard).failureHandler(this::answerFailure);
     }
 
+    /** 404 for a cluster not served here, 401 for a caller without its token: before any lookup. */
+    private void findCluster(RoutingContext ctx) {
+        String cluster = ctx.pathParam("cluster");
+        if (ClusterRegistry.DEFAULT.equals(cluster) || !clusters.knows(cluster)) {
+            error(ctx, 404, "NotFound", "no cluster " + cluster + " is served here");
+            return;
+        }
+        if (!authenticated(ctx, cluster)) {
+            return;
+        }
+        ctx.put(CLUSTER, cluster);
+        ctx.next();
+    }
+
+    /** The same answer the Funqy function gives on {@code /mutate}, for the authenticated cluster. */
+    private void answerForCluster(RoutingContext ctx) {
+        String cluster = ctx.get(CLUSTER);
+        Buffer body = ctx.body().buffer();
+        ctx.vertx().executeBlocking(() -> {
+            JsonNode review;
+            try {
+                review = body == null || body.length() == 0 ? null : mapper.readTree(body.getBytes());
+            } catch (IOException e) {
+                throw new BadReviewException(whyUnreadable(e));
+            }
+            // Lookups block (API calls with retries): never on the event loop.
+            return mapper.writeValueAsBytes(clusters.handler(cluster).handle(review));
+        }, false).onSuccess(answer -> ctx.response().setStatusCode(200)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Buffer.buffer(answer)))
+                .onFailure(ctx::fail);
+    }
+
+    /** Answers 401 and returns false unless the caller presents the cluster's token (when it has one). */
+    private boolean authenticated(RoutingContext ctx, String cluster) {
+        CallerToken token = clusters.callerToken(cluster).orElse(null);
+        if (token == null || token.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+            return true;
+        }
+        LOG.infof("refused an admission request for cluster %s: missing or wrong bearer token", cluster);
+        ctx.response().putHeader("WWW-Authenticate", "Bearer");
+        error(ctx, 401, "Unauthorized", "a valid bearer token for cluster " + cluster + " is required");
+        return false;
+    }
+
     private void guard(RoutingContext ctx) {
+        if (ctx.get(CLUSTER) == null && !authenticated(ctx, ClusterRegistry.DEFAULT)) {
+            return;
+        }
         if (ctx.request().method() != HttpMethod.POST) {
             ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
             error(ctx, 405, "MethodNotAllowed", "only POST is served on " + ctx.request().path());
@@ -115,15 +187,21 @@ public class AdmissionHttp {
         try {
             mapper.readTree(body.getBytes());
             return "the request body is not an AdmissionReview";
-        } catch (StreamConstraintsException e) {
-            return "the request body exceeds a JSON limit: " + e.getOriginalMessage();
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            return "the request body is not valid JSON: " + e.getOriginalMessage()
-                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")");
         } catch (IOException e) {
-            return "the request body cannot be read: " + e.getMessage();
+            return whyUnreadable(e);
         }
+    }
+
+    private static String whyUnreadable(IOException failure) {
+        if (failure instanceof StreamConstraintsException limit) {
+            return "the request body exceeds a JSON limit: " + limit.getOriginalMessage();
+        }
+        if (failure instanceof JsonProcessingException syntax) {
+            JsonLocation at = syntax.getLocation();
+            return "the request body is not valid JSON: " + syntax.getOriginalMessage()
+                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")");
+        }
+        return "the request body cannot be read: " + failure.getMessage();
     }
 
     /** Answers a Kubernetes-style {@code Status} object, which API server operators already read. */

@@ -2,7 +2,7 @@ package dev.podidentity.admission;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.podidentity.identity.IdentityResolver;
+import dev.podidentity.cluster.ClusterRegistry;
 
 import io.quarkus.funqy.Funq;
 
@@ -16,18 +16,20 @@ import jakarta.inject.Inject;
  * curl -s -H 'Content-Type: application/json' --data @examples/irsa-pod.json localhost:8080/mutate
  * }</pre>
  *
- * <p>HTTP concerns (method, content type, size, error bodies) are handled in front of it by
- * {@link AdmissionHttp}; behaviour lives in {@link AdmissionHandler}.
+ * <p>HTTP concerns (cluster routing, caller authentication, method, content type, size, error
+ * bodies) are handled in front of it by {@link AdmissionHttp}; behaviour lives in
+ * {@link AdmissionHandler}, one per cluster.
  */
 public class MutateFunction {
 
     private final AdmissionHandler handler;
 
     @Inject
-    public MutateFunction(IdentityResolver resolver) {
-        this.handler = new AdmissionHandler(resolver);
+    public MutateFunction(ClusterRegistry clusters) {
+        this.handler = clusters.handler(ClusterRegistry.DEFAULT);
     }
 
+    /** Answers for the default cluster; {@link AdmissionHttp} serves the named ones. */
     @Funq("mutate")
     public AdmissionReviewAnswer mutate(JsonNode review) {
         return handler.handle(review);

@@ -8,6 +8,7 @@ import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -63,6 +64,51 @@ public interface PodIdentityConfig {
 
     /** How to reach the API server; unset: in-cluster credentials or {@code KUBECONFIG}. */
     Kubernetes kubernetes();
+
+    /** A bearer token file the caller of {@code /mutate} must present; unset: no caller authentication. */
+    Optional<Path> callerTokenFile();
+
+    /** The clusters served at {@code /clusters/<id>/mutate}, by id. */
+    Map<String, Cluster> clusters();
+
+    /**
+     * One cluster of a shared deployment: how to reach its API server, how its API server
+     * authenticates to the function, and overrides of the top-level settings.
+     */
+    interface Cluster {
+        /** A kubeconfig file for this cluster's API server. */
+        Optional<Path> kubeconfig();
+
+        /** The kubeconfig context; unset: its current context. */
+        Optional<String> context();
+
+        /** Or: the API server URL, with {@code token-file} and {@code ca-file}. */
+        Optional<String> apiServerUrl();
+
+        Optional<Path> tokenFile();
+
+        Optional<Path> caFile();
+
+        @WithDefault("false")
+        boolean insecureSkipTlsVerify();
+
+        /** The bearer token this cluster's API server presents (its AdmissionConfiguration kubeconfig). */
+        Optional<Path> callerTokenFile();
+
+        Optional<String> annotationPrefix();
+
+        Optional<String> tokenAudience();
+
+        Optional<Long> tokenExpiration();
+
+        Optional<String> awsDefaultRegion();
+
+        Optional<Boolean> stsRegionalEndpoint();
+
+        Optional<RoleSessionNameMode> roleSessionName();
+
+        Optional<LookupFailurePolicy> onLookupFailure();
+    }
 
     /** The AWS webhook's mapping ConfigMap ({@code --watch-config-map}). */
     ConfigMap configMap();

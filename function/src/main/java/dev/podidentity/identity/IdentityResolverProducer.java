@@ -26,17 +26,38 @@ import java.util.random.RandomGenerator;
 @ApplicationScoped
 public class IdentityResolverProducer {
 
+    /** Only the Pod Identity token lifetime is randomised: each thread draws from its own generator. */
+    public static final RandomGenerator RANDOM = () -> ThreadLocalRandom.current().nextLong();
+
+    /** The top-level identity settings. */
+    public static IdentitySettings settings(PodIdentityConfig config) {
+        PodIdentityConfig.ContainerCredentials cc = config.containerCredentials();
+        return new IdentitySettings(config.annotationPrefix(), config.tokenAudience(),
+                config.tokenMountPath(), config.tokenExpiration(), config.awsDefaultRegion().orElse(null),
+                config.stsRegionalEndpoint(), config.roleSessionName(), config.onLookupFailure(),
+                new IdentitySettings.PodIdentitySettings(cc.audience(), cc.mountPath(), cc.volumeName(),
+                        cc.tokenPath(), cc.fullUri()));
+    }
+
+    /** The top-level settings with one cluster's overrides applied. */
+    public static IdentitySettings settings(PodIdentityConfig config, PodIdentityConfig.Cluster cluster) {
+        IdentitySettings base = settings(config);
+        return new IdentitySettings(cluster.annotationPrefix().orElse(base.annotationPrefix()),
+                cluster.tokenAudience().orElse(base.tokenAudience()), base.tokenMountPath(),
+                cluster.tokenExpiration().orElse(base.tokenExpiration()),
+                cluster.awsDefaultRegion().orElse(base.region()),
+                cluster.stsRegionalEndpoint().orElse(base.regionalSts()),
+                cluster.roleSessionName().orElse(base.roleSessionName()),
+                cluster.onLookupFailure().orElse(base.onLookupFailure()), base.podIdentity());
+    }
+
     @Produces
     @ApplicationScoped
     IdentityResolver identityResolver(PodIdentityConfig config, ServiceAccountSource serviceAccounts,
             LookupSettings lookupSettings, Ticker ticker, @LookupExecutor ExecutorService executor,
             Instance<ClusterApi> cluster) {
         PodIdentityConfig.ContainerCredentials cc = config.containerCredentials();
-        IdentitySettings settings = new IdentitySettings(config.annotationPrefix(), config.tokenAudience(),
-                config.tokenMountPath(), config.tokenExpiration(), config.awsDefaultRegion().orElse(null),
-                config.stsRegionalEndpoint(), config.roleSessionName(), config.onLookupFailure(),
-                new IdentitySettings.PodIdentitySettings(cc.audience(), cc.mountPath(), cc.volumeName(),
-                        cc.tokenPath(), cc.fullUri()));
+        IdentitySettings settings = settings(config);
         PodIdentityAssociations associations = cc.configFile()
                 .map(path -> PodIdentityAssociations.watching(path, config.fileCheckInterval()))
                 .orElse(PodIdentityAssociations.NONE);
@@ -50,8 +71,6 @@ public class IdentityResolverProducer {
             mappings = new KubernetesRoleMappings(api.client(), api.guard(), config.configMap().namespace(),
                     config.configMap().name(), lookupSettings, ticker, executor);
         }
-        // Only the Pod Identity token lifetime is randomised: each thread draws from its own generator.
-        RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
-        return new IdentityResolver(settings, serviceAccounts, associations, mappings, random);
+        return new IdentityResolver(settings, serviceAccounts, associations, mappings, RANDOM);
     }
 }

@@ -85,7 +85,7 @@ class ApiFaultTest {
         ServiceAccountSource source = new KubernetesServiceAccounts(client, guard, SETTINGS, ticker, executor);
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy), source,
                 PodIdentityAssociations.NONE, RoleMappingSource.NONE, (java.util.random.RandomGenerator) () -> 4L);
-        return new AdmissionHandler(resolver);
+        return new AdmissionHandler("test", resolver);
     }
 
     record Timed(AdmissionReviewAnswer.Response response, long millis) {

@@ -1,0 +1,218 @@
+package dev.podidentity.e2e;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One running function serving two real API servers at {@code /clusters/one/mutate} and
+ * {@code /clusters/two/mutate}. Each API server presents its own bearer token (its
+ * AdmissionConfiguration kubeconfig); both hold a ServiceAccount {@code apps/app} with a different
+ * role. A webhook that presents the wrong token is refused and, with {@code failurePolicy: Ignore},
+ * its pods are admitted unmutated.
+ */
+class MultiClusterIT {
+
+    static final String ROLE = "arn:aws:iam::111122223333:role/";
+
+    static Path work;
+    static Path log;
+    static final Map<String, Path> dirs = new HashMap<>();
+    static final Map<String, KubernetesClient> clients = new HashMap<>();
+    static Process function;
+    static int httpsPort;
+    static Pki pki;
+
+    @BeforeAll
+    static void twoClustersOneFunction() throws Exception {
+        Path repository = Path.of(System.getProperty("e2e.repository", "..")).toAbsolutePath().normalize();
+        work = Files.createDirectories(Path.of(System.getProperty("e2e.work", "target/work")).toAbsolutePath()
+                .resolve("multi-cluster"));
+        log = work.resolve("e2e.log");
+        httpsPort = E2eEnvironment.freePort();
+        for (String cluster : List.of("one", "two")) {
+            Path dir = work.resolve(cluster);
+            Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop", dir.toString());
+            Shell.deleteRecursively(dir);
+            Files.createDirectories(dir);
+            // What this API server presents to webhooks: its own token.
+            Path kubeconfig = Files.writeString(work.resolve(cluster + "-webhook.kubeconfig"), """
+                    apiVersion: v1
+                    kind: Config
+                    users:
+                    - name: "*"
+                      user:
+                        token: "%s-caller-token"
+                    """.formatted(cluster));
+            Path admission = Files.writeString(work.resolve(cluster + "-admission.yaml"), """
+                    apiVersion: apiserver.config.k8s.io/v1
+                    kind: AdmissionConfiguration
+                    plugins:
+                    - name: MutatingAdmissionWebhook
+                      configuration:
+                        apiVersion: apiserver.config.k8s.io/v1
+                        kind: WebhookAdmissionConfiguration
+                        kubeConfigFile: "%s"
+                    """.formatted(kubeconfig));
+            Shell.run(work, log, 1800, "bash", repository.resolve("e2e/cluster.sh").toString(), "start",
+                    dir.toString(), "--admission-control-config-file", admission.toString(),
+                    "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
+            dirs.put(cluster, dir);
+            clients.put(cluster, new KubernetesClientBuilder().withConfig(
+                    Config.fromKubeconfig(Files.readString(dir.resolve("admin.kubeconfig")))).build());
+        }
+        pki = new Pki(dirs.get("one").resolve("pki/ca.crt"), dirs.get("one").resolve("pki/ca.key"), log);
+        pki.issue(work.resolve("tls"));
+        startFunction();
+        for (String cluster : List.of("one", "two")) {
+            KubernetesClient k8s = clients.get(cluster);
+            k8s.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("apps").endMetadata().build())
+                    .create();
+            k8s.serviceAccounts().inNamespace("apps").resource(new ServiceAccountBuilder().withNewMetadata()
+                    .withName("app").addToAnnotations("eks.amazonaws.com/role-arn", ROLE + cluster + "-app")
+                    .endMetadata().build()).create();
+            List<MutatingWebhook> webhooks = new ArrayList<>();
+            webhooks.add(webhook(cluster, cluster, "Fail", "NotIn"));
+            if (cluster.equals("two")) {
+                // Cluster two calling cluster one's endpoint: its token is not one's.
+                webhooks.add(webhook("wrong-token", "one", "Ignore", "In"));
+                k8s.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("wrong-token")
+                        .endMetadata().build()).create();
+                k8s.serviceAccounts().inNamespace("wrong-token").resource(new ServiceAccountBuilder()
+                        .withNewMetadata().withName("app").addToAnnotations("eks.amazonaws.com/role-arn",
+                                ROLE + "never").endMetadata().build()).create();
+            }
+            k8s.admissionRegistration().v1().mutatingWebhookConfigurations().resource(
+                    new MutatingWebhookConfigurationBuilder().withNewMetadata().withName("pod-identity").endMetadata()
+                            .withWebhooks(webhooks).build()).create();
+        }
+        Thread.sleep(3_000); // webhook configurations are picked up asynchronously
+    }
+
+    /** A webhook to {@code /clusters/<target>/mutate} for the namespace {@code wrong-token} (In) or all others (NotIn). */
+    static MutatingWebhook webhook(String name, String target, String failurePolicy, String wrongTokenNamespace)
+            throws Exception {
+        return new MutatingWebhookBuilder()
+                .withName(name + ".e2e.podidentity.dev")
+                .withAdmissionReviewVersions("v1").withSideEffects("None").withFailurePolicy(failurePolicy)
+                .withNewClientConfig().withUrl("https://127.0.0.1:" + httpsPort + "/clusters/" + target + "/mutate")
+                .withCaBundle(Base64.getEncoder().encodeToString(Files.readAllBytes(pki.ca()))).endClientConfig()
+                .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE").withResources("pods")
+                .endRule()
+                .withNewNamespaceSelector().addNewMatchExpression().withKey("kubernetes.io/metadata.name")
+                .withOperator(wrongTokenNamespace).withValues("wrong-token").endMatchExpression().endNamespaceSelector()
+                .build();
+    }
+
+    static void startFunction() throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dquarkus.http.host=127.0.0.1",
+                "-Dquarkus.http.port=" + E2eEnvironment.freePort(),
+                "-Dquarkus.http.ssl-port=" + httpsPort,
+                "-Dquarkus.http.ssl.certificate.files=" + work.resolve("tls/tls.crt"),
+                "-Dquarkus.http.ssl.certificate.key-files=" + work.resolve("tls/tls.key"),
+                // /mutate serves no cluster here: its caller token file does not exist, so it lets no one in
+                "-Dpod-identity.caller-token-file=" + work.resolve("no-such-token"),
+                "-Dpod-identity.service-accounts-file=" + work.resolve("no-service-accounts.yaml")));
+        for (String cluster : List.of("one", "two")) {
+            Path dir = dirs.get(cluster);
+            Map<String, String> env = E2eEnvironment.readEnv(dir.resolve("cluster.env"));
+            Path token = Files.writeString(work.resolve(cluster + "-api-token"), env.get("ADMIN_TOKEN"));
+            Path caller = Files.writeString(work.resolve(cluster + "-caller-token"), cluster + "-caller-token");
+            String prefix = "-Dpod-identity.clusters." + cluster + ".";
+            command.addAll(List.of(prefix + "api-server-url=" + env.get("APISERVER_URL"),
+                    prefix + "token-file=" + token, prefix + "ca-file=" + env.get("CA_FILE"),
+                    prefix + "caller-token-file=" + caller));
+        }
+        command.addAll(List.of("-jar", Path.of(System.getProperty("e2e.function-jar")).toString()));
+        function = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true)
+                .redirectOutput(work.resolve("function.log").toFile()).start();
+        HttpClient http = HttpClient.newBuilder().sslContext(Pki.trustAll()).build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            try {
+                if (http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + httpsPort + "/q/health/ready"))
+                        .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (java.io.IOException notYet) {
+                // starting
+            }
+            if (!function.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("the function did not start:\n" + Shell.tail(work.resolve("function.log")));
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (function != null) {
+            function.destroy();
+            function.waitFor();
+        }
+        clients.values().forEach(KubernetesClient::close);
+        Path repository = Path.of(System.getProperty("e2e.repository", "..")).toAbsolutePath().normalize();
+        for (Path dir : dirs.values()) {
+            Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop", dir.toString());
+        }
+    }
+
+    static Pod create(String cluster, String namespace) {
+        KubernetesClient k8s = clients.get(cluster);
+        Pod created = k8s.pods().inNamespace(namespace).resource(new PodBuilder().withNewMetadata()
+                .withGenerateName("app-").endMetadata().withNewSpec().withServiceAccountName("app").addNewContainer()
+                .withName("app").withImage("busybox").endContainer().endSpec().build()).create();
+        return k8s.pods().inNamespace(namespace).withName(created.getMetadata().getName()).get();
+    }
+
+    static String role(Pod pod) {
+        return pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals("AWS_ROLE_ARN"))
+                .map(e -> e.getValue()).findFirst().orElse(null);
+    }
+
+    @Test
+    void eachClustersPodsAreMutatedFromItsOwnServiceAccounts() {
+        for (int i = 0; i < 2; i++) {
+            assertEquals(ROLE + "one-app", role(create("one", "apps")));
+            assertEquals(ROLE + "two-app", role(create("two", "apps")));
+        }
+    }
+
+    @Test
+    void anApiServerWithTheWrongTokenHasItsPodsAdmittedUnmutated() throws Exception {
+        Pod pod = create("two", "wrong-token");
+
+        assertEquals(null, role(pod));
+        assertTrue(pod.getSpec().getVolumes().stream().noneMatch(v -> v.getName().equals("aws-iam-token")));
+        assertTrue(Files.readString(work.resolve("function.log"))
+                .contains("refused an admission request for cluster one: missing or wrong bearer token"));
+    }
+}

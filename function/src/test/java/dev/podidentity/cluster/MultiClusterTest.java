@@ -1,0 +1,137 @@
+package dev.podidentity.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static dev.podidentity.TestJson.MAPPER;
+import static dev.podidentity.TestJson.applyPatch;
+import static dev.podidentity.TestJson.env;
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** One deployment, two clusters whose ServiceAccounts share names: routing, authentication, isolation. */
+@QuarkusTest
+@QuarkusTestResource(value = TwoApiServers.class, restrictToAnnotatedClass = true)
+class MultiClusterTest {
+
+    static String review;
+
+    @BeforeEach
+    void reset() throws Exception {
+        review = Files.readString(Path.of("../examples/irsa-pod.json"));
+        Files.writeString(TwoApiServers.alphaToken, "alpha-secret\n");
+        TwoApiServers.alpha.resetRequests();
+        TwoApiServers.beta.resetRequests();
+    }
+
+    static Response post(String path, String token) {
+        var request = given().contentType("application/json").body(review);
+        if (token != null) {
+            request = request.header("Authorization", "Bearer " + token);
+        }
+        return request.post(path);
+    }
+
+    static List<String> env0(Response response) throws Exception {
+        assertEquals(200, response.statusCode(), response.asString());
+        JsonNode answer = MAPPER.readTree(response.asByteArray());
+        JsonNode pod = applyPatch(Base64.getDecoder().decode(answer.at("/response/patch").asText()),
+                MAPPER.readTree(review).at("/request/object"));
+        return env(pod.at("/spec/containers/0"));
+    }
+
+    static int apiRequests() {
+        return TwoApiServers.alpha.findAll(anyRequestedFor(anyUrl())).size()
+                + TwoApiServers.beta.findAll(anyRequestedFor(anyUrl())).size();
+    }
+
+    @Test
+    void eachClusterGetsRolesFromItsOwnServiceAccounts() throws Exception {
+        int afterFirstRound = 0;
+        for (int round = 0; round < 2; round++) { // the second round is answered from each cluster's cache
+            assertTrue(env0(post("/clusters/alpha/mutate", "alpha-secret"))
+                    .contains("AWS_ROLE_ARN=arn:aws:iam::111122223333:role/alpha-reader"));
+            List<String> beta = env0(post("/clusters/beta/mutate", "beta-secret"));
+            assertTrue(beta.contains("AWS_ROLE_ARN=arn:aws:iam::111122223333:role/beta-reader"), beta.toString());
+            assertTrue(beta.contains("AWS_REGION=us-west-2"), "beta's own region override");
+            assertTrue(env0(post("/mutate", null))
+                    .contains("AWS_ROLE_ARN=arn:aws:iam::111122223333:role/s3-reader"), "default: the file");
+            if (round == 0) {
+                afterFirstRound = apiRequests();
+            }
+        }
+        assertTrue(afterFirstRound <= 2, "at most one GET per cluster");
+        assertEquals(afterFirstRound, apiRequests(), "cached per cluster, never shared across clusters");
+    }
+
+    @Test
+    void missingOrWrongTokensGet401AndNothingIsLookedUp() {
+        for (String token : new String[] {null, "wrong", "beta-secret", ""}) {
+            Response response = post("/clusters/alpha/mutate", token);
+
+            assertEquals(401, response.statusCode(), String.valueOf(token));
+            assertEquals("Bearer", response.header("WWW-Authenticate"));
+            assertEquals("a valid bearer token for cluster alpha is required", response.jsonPath().getString("message"));
+        }
+        assertEquals(0, apiRequests());
+    }
+
+    @Test
+    void anUnknownClusterGets404AndNothingIsLookedUp() {
+        for (String cluster : new String[] {"gamma", "default", "ALPHA"}) {
+            Response response = post("/clusters/" + cluster + "/mutate", "alpha-secret");
+
+            assertEquals(404, response.statusCode(), cluster);
+            assertEquals("no cluster " + cluster + " is served here", response.jsonPath().getString("message"));
+        }
+        assertEquals(0, apiRequests());
+    }
+
+    @Test
+    void aRotatedTokenFileIsHonouredWithoutRestart() throws Exception {
+        assertEquals(200, post("/clusters/alpha/mutate", "alpha-secret").statusCode());
+
+        Files.writeString(TwoApiServers.alphaToken, "alpha-rotated");
+
+        assertEquals(401, post("/clusters/alpha/mutate", "alpha-secret").statusCode());
+        assertEquals(200, post("/clusters/alpha/mutate", "alpha-rotated").statusCode());
+    }
+
+    @Test
+    void theClusterPathAnswersBadBodiesLikeMutate() {
+        Response notJson = given().contentType("application/json").header("Authorization", "Bearer beta-secret")
+                .body("{not json").post("/clusters/beta/mutate");
+        Response noRequest = given().contentType("application/json").header("Authorization", "Bearer beta-secret")
+                .body("{\"kind\":\"AdmissionReview\"}").post("/clusters/beta/mutate");
+        Response tooLarge = given().contentType("application/json").header("Authorization", "Bearer beta-secret")
+                .body("{\"pad\":\"" + "x".repeat(3 * 1024 * 1024 + 10) + "\"}").post("/clusters/beta/mutate");
+
+        assertEquals(400, notJson.statusCode());
+        assertTrue(notJson.jsonPath().getString("message").startsWith("the request body is not valid JSON"));
+        assertEquals(400, noRequest.statusCode());
+        assertEquals("the AdmissionReview has no request", noRequest.jsonPath().getString("message"));
+        assertEquals(413, tooLarge.statusCode());
+        assertEquals(0, apiRequests());
+    }
+
+    @Test
+    void theClusterPathServesOnlyPostLikeMutate() {
+        Response response = given().header("Authorization", "Bearer beta-secret").get("/clusters/beta/mutate");
+
+        assertEquals(405, response.statusCode());
+    }
+}
