@@ -33,10 +33,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One running function serving two real API servers at {@code /clusters/one/mutate} and
- * {@code /clusters/two/mutate}. Each API server presents its own bearer token (its
- * AdmissionConfiguration kubeconfig); both hold a ServiceAccount {@code apps/app} with a different
- * role. A webhook that presents the wrong token is refused and, with {@code failurePolicy: Ignore},
- * its pods are admitted unmutated.
+ * {@code /clusters/two/mutate}. Each API server authenticates through its AdmissionConfiguration
+ * kubeconfig: one with a bearer token, two with a client certificate (mTLS); both hold a
+ * ServiceAccount {@code apps/app} with a different role. A webhook of cluster two calling cluster
+ * one's path lacks one's token: it is refused and, with {@code failurePolicy: Ignore}, its pods are
+ * admitted unmutated.
  */
 class MultiClusterIT {
 
@@ -57,20 +58,30 @@ class MultiClusterIT {
                 .resolve("multi-cluster"));
         log = work.resolve("e2e.log");
         httpsPort = E2eEnvironment.freePort();
+        // Callers' CA: the function trusts client certificates it signed.
+        Path callersCa = work.resolve("callers-ca");
+        Files.createDirectories(callersCa);
+        Shell.run(callersCa, log, 60, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=callers-ca", "-keyout", "ca.key", "-out", "ca.crt");
+        new Pki(callersCa.resolve("ca.crt"), callersCa.resolve("ca.key"), log).issueClient(callersCa,
+                "/O=cluster-two/CN=kube-apiserver");
         for (String cluster : List.of("one", "two")) {
             Path dir = work.resolve(cluster);
             Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop", dir.toString());
             Shell.deleteRecursively(dir);
             Files.createDirectories(dir);
-            // What this API server presents to webhooks: its own token.
+            // What this API server presents to webhooks: one a token, two a client certificate.
+            String credentials = cluster.equals("one") ? "token: \"one-caller-token\""
+                    : "client-certificate: \"" + callersCa.resolve("client.crt") + "\"\n    client-key: \""
+                            + callersCa.resolve("client.key") + "\"";
             Path kubeconfig = Files.writeString(work.resolve(cluster + "-webhook.kubeconfig"), """
                     apiVersion: v1
                     kind: Config
                     users:
                     - name: "*"
                       user:
-                        token: "%s-caller-token"
-                    """.formatted(cluster));
+                        %s
+                    """.formatted(credentials));
             Path admission = Files.writeString(work.resolve(cluster + "-admission.yaml"), """
                     apiVersion: apiserver.config.k8s.io/v1
                     kind: AdmissionConfiguration
@@ -140,17 +151,21 @@ class MultiClusterIT {
                 "-Dquarkus.http.ssl.certificate.key-files=" + work.resolve("tls/tls.key"),
                 // /mutate serves no cluster here: its caller token file does not exist, so it lets no one in
                 "-Dpod-identity.caller-token-file=" + work.resolve("no-such-token"),
+                "-Dquarkus.http.ssl.client-auth=request",
+                "-Dquarkus.http.ssl.certificate.trust-store-file=" + work.resolve("callers-ca/ca.crt"),
+                "-Dquarkus.http.ssl.certificate.trust-store-file-type=PEM",
+                "-Dpod-identity.clusters.two.caller-certificate-subject=CN=kube-apiserver,O=cluster-two",
                 "-Dpod-identity.service-accounts-file=" + work.resolve("no-service-accounts.yaml")));
         for (String cluster : List.of("one", "two")) {
             Path dir = dirs.get(cluster);
             Map<String, String> env = E2eEnvironment.readEnv(dir.resolve("cluster.env"));
             Path token = Files.writeString(work.resolve(cluster + "-api-token"), env.get("ADMIN_TOKEN"));
-            Path caller = Files.writeString(work.resolve(cluster + "-caller-token"), cluster + "-caller-token");
             String prefix = "-Dpod-identity.clusters." + cluster + ".";
             command.addAll(List.of(prefix + "api-server-url=" + env.get("APISERVER_URL"),
-                    prefix + "token-file=" + token, prefix + "ca-file=" + env.get("CA_FILE"),
-                    prefix + "caller-token-file=" + caller));
+                    prefix + "token-file=" + token, prefix + "ca-file=" + env.get("CA_FILE")));
         }
+        command.add("-Dpod-identity.clusters.one.caller-token-file="
+                + Files.writeString(work.resolve("one-caller-token"), "one-caller-token"));
         command.addAll(List.of("-jar", Path.of(System.getProperty("e2e.function-jar")).toString()));
         function = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true)
                 .redirectOutput(work.resolve("function.log").toFile()).start();
@@ -214,5 +229,36 @@ class MultiClusterIT {
         assertTrue(pod.getSpec().getVolumes().stream().noneMatch(v -> v.getName().equals("aws-iam-token")));
         assertTrue(Files.readString(work.resolve("function.log"))
                 .contains("refused an admission request for cluster one: missing or wrong bearer token"));
+    }
+
+    @Test
+    void aClientCertificateWithTheWrongSubjectIsRefused() throws Exception {
+        Path other = work.resolve("other-caller");
+        new Pki(work.resolve("callers-ca/ca.crt"), work.resolve("callers-ca/ca.key"), log).issueClient(other,
+                "/O=cluster-three/CN=kube-apiserver");
+        HttpClient http = HttpClient.newBuilder().sslContext(clientContext(other)).build();
+
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                URI.create("https://127.0.0.1:" + httpsPort + "/clusters/two/mutate"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertEquals(401, response.statusCode(), response.body());
+    }
+
+    /** A TLS client presenting the directory's client certificate (and trusting any server). */
+    static javax.net.ssl.SSLContext clientContext(Path dir) throws Exception {
+        Shell.run(dir, log, 60, "openssl", "pkcs12", "-export", "-in", "client.crt", "-inkey", "client.key",
+                "-out", "client.p12", "-passout", "pass:changeit");
+        java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(dir.resolve("client.p12"))) {
+            keys.load(in, "changeit".toCharArray());
+        }
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+                javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, "changeit".toCharArray());
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(kmf.getKeyManagers(), new javax.net.ssl.TrustManager[] {Pki.TRUST_ALL}, null);
+        return ssl;
     }
 }

@@ -43,23 +43,37 @@ final class Pki {
         return cn;
     }
 
-    /** A TLS context that accepts any server certificate: for reading which certificate is served. */
+    /** Writes a client certificate {@code client.crt}/{@code client.key} with that subject into the directory. */
+    void issueClient(Path dir, String subject) throws Exception {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("client-ext"), "extendedKeyUsage=clientAuth\n");
+        Shell.run(dir, log, 60, "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-sha256", "-subj", subject,
+                "-keyout", "client.key", "-out", "client.csr");
+        Shell.run(dir, log, 60, "openssl", "x509", "-req", "-in", "client.csr", "-CA", ca.toString(), "-CAkey",
+                caKey.toString(), "-set_serial", String.valueOf(System.nanoTime()), "-days", "2", "-sha256",
+                "-extfile", "client-ext", "-out", "client.crt");
+    }
+
+    /** Trusts any server certificate: for reading which certificate is served, not for checking it. */
+    static final javax.net.ssl.X509TrustManager TRUST_ALL = new javax.net.ssl.X509TrustManager() {
+        @Override
+        public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+            return new java.security.cert.X509Certificate[0];
+        }
+    };
+
+    /** A TLS context that accepts any server certificate. */
     static javax.net.ssl.SSLContext trustAll() throws Exception {
         javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
-        ssl.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
-            @Override
-            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-                return new java.security.cert.X509Certificate[0];
-            }
-        }}, null);
+        ssl.init(null, new javax.net.ssl.TrustManager[] {TRUST_ALL}, null);
         return ssl;
     }
 

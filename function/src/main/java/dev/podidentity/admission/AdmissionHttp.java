@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.podidentity.cluster.CallerCertificate;
 import dev.podidentity.cluster.CallerToken;
 import dev.podidentity.cluster.ClusterRegistry;
 
@@ -106,16 +107,34 @@ public class AdmissionHttp {
                 .onFailure(ctx::fail);
     }
 
-    /** Answers 401 and returns false unless the caller presents the cluster's token (when it has one). */
+    /**
+     * Answers 401 and returns false unless the caller presents what the cluster requires: its
+     * bearer token, its client certificate, or both when both are configured.
+     */
     private boolean authenticated(RoutingContext ctx, String cluster) {
         CallerToken token = clusters.callerToken(cluster).orElse(null);
-        if (token == null || token.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+        CallerCertificate certificate = clusters.callerCertificate(cluster).orElse(null);
+        boolean tokenOk = token == null || token.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+        boolean certificateOk = certificate == null || certificate.accepts(peerCertificates(ctx));
+        if (tokenOk && certificateOk) {
             return true;
         }
-        LOG.infof("refused an admission request for cluster %s: missing or wrong bearer token", cluster);
+        LOG.infof("refused an admission request for cluster %s: %s", cluster,
+                tokenOk ? "missing or wrong client certificate" : "missing or wrong bearer token");
         ctx.response().putHeader("WWW-Authenticate", "Bearer");
-        error(ctx, 401, "Unauthorized", "a valid bearer token for cluster " + cluster + " is required");
+        error(ctx, 401, "Unauthorized", "valid credentials for cluster " + cluster + " are required");
         return false;
+    }
+
+    private static java.security.cert.Certificate[] peerCertificates(RoutingContext ctx) {
+        if (!ctx.request().isSSL() || ctx.request().sslSession() == null) {
+            return null;
+        }
+        try {
+            return ctx.request().sslSession().getPeerCertificates();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException noClientCertificate) {
+            return null;
+        }
     }
 
     private void guard(RoutingContext ctx) {

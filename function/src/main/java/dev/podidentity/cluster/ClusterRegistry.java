@@ -80,7 +80,9 @@ public class ClusterRegistry {
                 throw new IllegalArgumentException("cluster id '" + id + "' must be a DNS label other than '"
                         + DEFAULT + "' (lower-case letters, digits and '-')");
             }
+            callerCertificate(id); // a malformed subject fails the start, not the first request
         }
+        callerCertificate(DEFAULT);
     }
 
     /** Whether the deployment serves that cluster. */
@@ -94,6 +96,13 @@ public class ClusterRegistry {
                 : config.clusters().get(cluster).callerTokenFile();
         return file.map(path -> callerTokens.computeIfAbsent(cluster,
                 c -> CallerToken.watching(path, config.fileCheckInterval())));
+    }
+
+    /** The client-certificate subject the cluster's API server must present, if the cluster requires one. */
+    public Optional<CallerCertificate> callerCertificate(String cluster) {
+        Optional<String> subject = DEFAULT.equals(cluster) ? config.callerCertificateSubject()
+                : config.clusters().get(cluster).callerCertificateSubject();
+        return subject.map(CallerCertificate::of);
     }
 
     /** The admission handler of a cluster this deployment {@linkplain #knows knows}. */

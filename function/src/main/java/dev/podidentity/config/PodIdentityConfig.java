@@ -68,6 +68,9 @@ public interface PodIdentityConfig {
     /** A bearer token file the caller of {@code /mutate} must present; unset: no caller authentication. */
     Optional<Path> callerTokenFile();
 
+    /** The client-certificate subject the caller of {@code /mutate} must present over mTLS (RFC 2253). */
+    Optional<String> callerCertificateSubject();
+
     /** The clusters served at {@code /clusters/<id>/mutate}, by id. */
     Map<String, Cluster> clusters();
 
@@ -94,6 +97,13 @@ public interface PodIdentityConfig {
 
         /** The bearer token this cluster's API server presents (its AdmissionConfiguration kubeconfig). */
         Optional<Path> callerTokenFile();
+
+        /**
+         * The subject of the client certificate this cluster's API server presents over mTLS, such as
+         * {@code CN=kube-apiserver,O=prod-eu}; needs {@code quarkus.http.ssl.client-auth=request} and
+         * a trust store of the callers' CA.
+         */
+        Optional<String> callerCertificateSubject();
 
         Optional<String> annotationPrefix();
 

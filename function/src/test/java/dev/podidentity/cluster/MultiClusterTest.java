@@ -85,7 +85,7 @@ class MultiClusterTest {
 
             assertEquals(401, response.statusCode(), String.valueOf(token));
             assertEquals("Bearer", response.header("WWW-Authenticate"));
-            assertEquals("a valid bearer token for cluster alpha is required", response.jsonPath().getString("message"));
+            assertEquals("valid credentials for cluster alpha are required", response.jsonPath().getString("message"));
         }
         assertEquals(0, apiRequests());
     }

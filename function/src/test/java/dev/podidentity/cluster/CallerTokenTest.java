@@ -1,0 +1,37 @@
+package dev.podidentity.cluster;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CallerTokenTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void acceptsOnlyTheBearerTokenInTheFile() throws Exception {
+        CallerToken token = CallerToken.watching(Files.writeString(dir.resolve("t"), "s3cret\n"), Duration.ZERO);
+
+        assertTrue(token.accepts("Bearer s3cret"));
+        assertTrue(token.accepts("bearer s3cret"), "the scheme is case-insensitive");
+        assertFalse(token.accepts("Bearer s3cret2"));
+        assertFalse(token.accepts("Bearer "));
+        assertFalse(token.accepts("Basic s3cret"));
+        assertFalse(token.accepts(null));
+    }
+
+    @Test
+    void aMissingOrEmptyFileLetsNoOneIn() throws Exception {
+        assertFalse(CallerToken.watching(dir.resolve("absent"), Duration.ZERO).accepts("Bearer "));
+        CallerToken empty = CallerToken.watching(Files.writeString(dir.resolve("empty"), "  \n"), Duration.ZERO);
+        assertFalse(empty.accepts("Bearer "));
+        assertFalse(empty.accepts("Bearer  "));
+    }
+}
