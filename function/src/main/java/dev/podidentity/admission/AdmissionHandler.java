@@ -11,11 +11,10 @@ import dev.podidentity.mutation.PodView;
 import dev.podidentity.mutation.PodViewReader;
 import dev.podidentity.mutation.UnreadablePodException;
 
-import org.jboss.logging.Logger;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Answers one AdmissionReview: decode, resolve the identity, mutate, encode; and logs one line per
@@ -28,17 +27,23 @@ import java.util.Objects;
  */
 public final class AdmissionHandler {
 
-    private static final Logger LOG = Logger.getLogger("dev.podidentity.admission.decision");
-
     private final String cluster;
     private final IdentityResolver resolver;
+    private final Consumer<Decision> decisions;
+
+    /** Logs decisions with {@link DecisionLog}. */
+    public AdmissionHandler(String cluster, IdentityResolver resolver) {
+        this(cluster, resolver, new DecisionLog());
+    }
 
     /**
-     * @param cluster the cluster this handler answers for, in every decision log line
+     * @param cluster the cluster this handler answers for, in every decision
+     * @param decisions told about every decision (log line, metrics)
      */
-    public AdmissionHandler(String cluster, IdentityResolver resolver) {
+    public AdmissionHandler(String cluster, IdentityResolver resolver, Consumer<Decision> decisions) {
         this.cluster = Objects.requireNonNull(cluster, "cluster");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
+        this.decisions = Objects.requireNonNull(decisions, "decisions");
     }
 
     /**
@@ -46,7 +51,14 @@ public final class AdmissionHandler {
      */
     public AdmissionReviewAnswer handle(JsonNode review) {
         long started = System.nanoTime();
-        AdmissionRequest request = AdmissionRequest.read(review);
+        AdmissionRequest request;
+        try {
+            request = AdmissionRequest.read(review);
+        } catch (BadReviewException e) {
+            decisions.accept(new Decision(cluster, "", "", "", "none", Outcome.ERROR, e.getMessage(),
+                    System.nanoTime() - started, ""));
+            throw e;
+        }
         if (!request.isPodCreate()) {
             // The webhook configuration should send only pod CREATE; anything else passes untouched.
             return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), List.of()));
@@ -94,12 +106,12 @@ public final class AdmissionHandler {
 
     private void log(AdmissionRequest request, PodView pod, String mode, Outcome outcome, String reason,
             long started) {
-        if (!LOG.isInfoEnabled()) {
-            return;
-        }
-        long micros = (System.nanoTime() - started) / 1_000;
-        LOG.infof("admission cluster=%s namespace=%s pod=%s serviceAccount=%s mode=%s outcome=%s reason=\"%s\" durationMicros=%d uid=%s",
-                cluster, request.namespace(), pod == null ? "" : pod.displayName(),
-                pod == null ? "" : pod.serviceAccountName(), mode, outcome.label(), reason, micros, request.uid());
+        decisions.accept(new Decision(cluster, orEmpty(request.namespace()), pod == null ? "" : pod.displayName(),
+                pod == null ? "" : pod.serviceAccountName(), mode, outcome, reason, System.nanoTime() - started,
+                orEmpty(request.uid())));
+    }
+
+    private static String orEmpty(String value) {
+        return value == null ? "" : value;
     }
 }

@@ -3,6 +3,7 @@ package dev.podidentity.cluster;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import dev.podidentity.admission.AdmissionHandler;
+import dev.podidentity.admission.DecisionLog;
 import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentityResolverProducer;
@@ -10,6 +11,8 @@ import dev.podidentity.identity.IdentitySettings;
 import dev.podidentity.identity.KubernetesRoleMappings;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
+import dev.podidentity.metrics.ClusterMetrics;
+import dev.podidentity.metrics.Metrics;
 import dev.podidentity.serviceaccount.ApiGuard;
 import dev.podidentity.serviceaccount.ClusterApi;
 import dev.podidentity.serviceaccount.KubernetesClients;
@@ -61,6 +64,8 @@ public class ClusterRegistry {
     private final LookupSettings lookupSettings;
     private final Ticker ticker;
     private final ExecutorService executor;
+    private final Metrics metrics;
+    private final DecisionLog decisionLog = new DecisionLog();
     private final Map<String, CallerToken> callerTokens = new ConcurrentHashMap<>();
     private final Map<String, Served> served = new ConcurrentHashMap<>();
 
@@ -69,8 +74,9 @@ public class ClusterRegistry {
 
     @Inject
     public ClusterRegistry(PodIdentityConfig config, IdentityResolver defaultResolver, LookupSettings lookupSettings,
-            Ticker ticker, @LookupExecutor ExecutorService executor) {
+            Ticker ticker, @LookupExecutor ExecutorService executor, Metrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.defaultResolver = defaultResolver;
         this.lookupSettings = lookupSettings;
         this.ticker = ticker;
@@ -111,23 +117,24 @@ public class ClusterRegistry {
     }
 
     private Served build(String cluster) {
+        ClusterMetrics clusterMetrics = metrics.cluster(cluster);
         if (DEFAULT.equals(cluster)) {
-            return new Served(new AdmissionHandler(DEFAULT, defaultResolver), null);
+            return new Served(new AdmissionHandler(DEFAULT, defaultResolver, decisionLog.andThen(clusterMetrics)), null);
         }
         PodIdentityConfig.Cluster c = config.clusters().get(cluster);
         KubernetesClient client = client(cluster, c);
-        ClusterApi api = new ClusterApi(cluster, client, new ApiGuard(cluster, lookupSettings));
+        ClusterApi api = new ClusterApi(cluster, client, new ApiGuard(cluster, lookupSettings, clusterMetrics));
         RoleMappingSource mappings = config.configMap().enabled()
                 ? new KubernetesRoleMappings(client, api.guard(), config.configMap().namespace(),
                         config.configMap().name(), lookupSettings, ticker, executor)
                 : RoleMappingSource.NONE;
         IdentitySettings settings = IdentityResolverProducer.settings(config, c);
         IdentityResolver resolver = new IdentityResolver(settings,
-                new KubernetesServiceAccounts(client, api.guard(), lookupSettings, ticker, executor),
+                new KubernetesServiceAccounts(client, api.guard(), lookupSettings, ticker, executor, clusterMetrics),
                 PodIdentityAssociations.NONE, mappings, IdentityResolverProducer.RANDOM);
         LOG.infof("cluster %s: ServiceAccounts from the API server at %s", cluster,
                 client.getConfiguration().getMasterUrl());
-        return new Served(new AdmissionHandler(cluster, resolver), api);
+        return new Served(new AdmissionHandler(cluster, resolver, decisionLog.andThen(clusterMetrics)), api);
     }
 
     private KubernetesClient client(String cluster, PodIdentityConfig.Cluster c) {

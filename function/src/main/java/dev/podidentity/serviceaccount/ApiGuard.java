@@ -31,10 +31,16 @@ public final class ApiGuard {
 
     private final String cluster;
     private final Guard guard;
+    private final LookupListener listener;
     private volatile CircuitBreakerState breakerState = CircuitBreakerState.CLOSED;
 
     public ApiGuard(String cluster, LookupSettings settings) {
+        this(cluster, settings, LookupListener.NONE);
+    }
+
+    public ApiGuard(String cluster, LookupSettings settings, LookupListener listener) {
         this.cluster = cluster;
+        this.listener = listener;
         this.guard = Guard.create()
                 .withDescription("kubernetes-api[" + cluster + "]")
                 .withRetry()
@@ -64,6 +70,8 @@ public final class ApiGuard {
      * @throws LookupFailedException when the call (with its retries) did not succeed
      */
     public <T> T call(String what, Callable<T> call) {
+        long started = System.nanoTime();
+        boolean succeeded = false;
         try {
             @SuppressWarnings("unchecked")
             T result = (T) guard.call(() -> {
@@ -73,6 +81,7 @@ public final class ApiGuard {
                     throw classify(what, e);
                 }
             }, Object.class);
+            succeeded = true;
             return result;
         } catch (LookupFailedException e) {
             throw e;
@@ -84,6 +93,8 @@ public final class ApiGuard {
                     + " failed repeatedly; calls are paused (circuit breaker open)", e);
         } catch (Exception e) {
             throw new LookupFailedException(what + " failed: " + e, e);
+        } finally {
+            listener.apiCall(System.nanoTime() - started, succeeded);
         }
     }
 
@@ -93,6 +104,7 @@ public final class ApiGuard {
 
     private void breakerChanged(CircuitBreakerState state) {
         breakerState = state;
+        listener.breakerState(state);
         LOG.infof("circuit breaker of the API server of cluster %s is now %s", cluster, state);
     }
 

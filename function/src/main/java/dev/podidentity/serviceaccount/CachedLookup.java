@@ -45,13 +45,20 @@ public final class CachedLookup<K, V> {
     private final long budgetNanos;
     private final long freshForNanos;
     private final long maxStaleNanos;
+    private final LookupListener listener;
 
     /**
      * @param what what is looked up, for messages
      * @param fetch the API call; throws {@link LookupFailedException} when it fails
      */
     public CachedLookup(String what, Function<K, V> fetch, LookupSettings settings, Ticker ticker, Executor executor) {
+        this(what, fetch, settings, ticker, executor, LookupListener.NONE);
+    }
+
+    public CachedLookup(String what, Function<K, V> fetch, LookupSettings settings, Ticker ticker, Executor executor,
+            LookupListener listener) {
         this.what = what;
+        this.listener = listener;
         this.ticker = ticker;
         this.budgetNanos = settings.budget().toNanos();
         this.freshForNanos = settings.freshFor().toNanos();
@@ -73,21 +80,24 @@ public final class CachedLookup<K, V> {
      */
     public V get(K key) {
         long deadline = System.nanoTime() + budgetNanos;
-        Stamped<V> known;
-        try {
-            known = await(cache.get(key), deadline);
-        } catch (LookupFailedException e) {
-            throw e;
-        }
+        CompletableFuture<Stamped<V>> cached = cache.getIfPresent(key);
+        Stamped<V> known = await(cached != null ? cached : cache.get(key), deadline);
         if (ticker.read() - known.fetchStarted() <= freshForNanos) {
+            if (cached != null) {
+                listener.cacheHit();
+            } else {
+                listener.cacheMiss();
+            }
             return known.value();
         }
         // Too old to decide a new pod with (its ServiceAccount may just have been annotated):
         // fetch again now, sharing any fetch already in flight for this key.
+        listener.cacheMiss();
         try {
             return await(cache.synchronous().refresh(key), deadline).value();
         } catch (LookupFailedException e) {
             if (ticker.read() - known.fetchStarted() <= maxStaleNanos) {
+                listener.staleServed();
                 return known.value(); // stale if error: the last known answer beats none
             }
             throw e;

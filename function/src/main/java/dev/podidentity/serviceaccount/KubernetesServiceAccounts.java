@@ -27,9 +27,15 @@ public final class KubernetesServiceAccounts implements ServiceAccountSource {
 
     public KubernetesServiceAccounts(KubernetesClient client, ApiGuard guard, LookupSettings settings, Ticker ticker,
             Executor executor) {
+        this(client, guard, settings, ticker, executor, LookupListener.NONE);
+    }
+
+    /** @param listener told about cache hits, misses and stale answers, for metrics */
+    public KubernetesServiceAccounts(KubernetesClient client, ApiGuard guard, LookupSettings settings, Ticker ticker,
+            Executor executor, LookupListener listener) {
         this.client = client;
         this.guard = guard;
-        this.lookup = new CachedLookup<>("ServiceAccount", this::fetch, settings, ticker, executor);
+        this.lookup = new CachedLookup<>("ServiceAccount", this::fetch, settings, ticker, executor, listener);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.podidentity.serviceaccount;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import dev.podidentity.config.PodIdentityConfig;
+import dev.podidentity.metrics.Metrics;
 
 import io.fabric8.kubernetes.client.Config;
 import io.quarkus.arc.DefaultBean;
@@ -66,14 +67,15 @@ public class ServiceAccountSourceProducer {
 
     @Produces
     @Singleton
-    ClusterApi defaultCluster(PodIdentityConfig config, LookupSettings settings, Instance<Config> quarkusConfig) {
+    ClusterApi defaultCluster(PodIdentityConfig config, LookupSettings settings, Instance<Config> quarkusConfig,
+            Metrics metrics) {
         PodIdentityConfig.Kubernetes k = config.kubernetes();
         var client = k.apiServerUrl().isPresent()
                 ? KubernetesClients.forUrl(k.apiServerUrl().get(), k.tokenFile().orElse(null), k.caFile().orElse(null),
                         k.insecureSkipTlsVerify(), settings.requestTimeout())
                 : KubernetesClients.from(quarkusConfig.get(), settings.requestTimeout());
         LOG.infof("ServiceAccounts come from the API server at %s", client.getConfiguration().getMasterUrl());
-        return new ClusterApi("default", client, new ApiGuard("default", settings));
+        return new ClusterApi("default", client, new ApiGuard("default", settings, metrics.cluster("default")));
     }
 
     void closeCluster(@Disposes ClusterApi api) {
@@ -83,12 +85,13 @@ public class ServiceAccountSourceProducer {
     @Produces
     @ApplicationScoped
     ServiceAccountSource serviceAccountSource(PodIdentityConfig config, LookupSettings settings, Ticker ticker,
-            @LookupExecutor ExecutorService executor, Instance<ClusterApi> cluster) {
+            @LookupExecutor ExecutorService executor, Instance<ClusterApi> cluster, Metrics metrics) {
         if (config.serviceAccountsFile().isPresent()) {
             LOG.infof("ServiceAccounts come from the file %s", config.serviceAccountsFile().get());
             return ServiceAccountFile.watching(config.serviceAccountsFile().get(), config.fileCheckInterval());
         }
         ClusterApi api = cluster.get();
-        return new KubernetesServiceAccounts(api.client(), api.guard(), settings, ticker, executor);
+        return new KubernetesServiceAccounts(api.client(), api.guard(), settings, ticker, executor,
+                metrics.cluster("default"));
     }
 }

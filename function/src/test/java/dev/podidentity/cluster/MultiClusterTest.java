@@ -79,6 +79,21 @@ class MultiClusterTest {
     }
 
     @Test
+    void cacheApiAndBreakerMetricsAreLabelledByCluster() throws Exception {
+        post("/clusters/beta/mutate", "beta-secret");
+        post("/clusters/beta/mutate", "beta-secret");
+
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+
+        assertTrue(metrics.matches("(?s).*pod_identity_serviceaccount_cache_total\\{cluster=\"beta\",result=\"hit\"\\} [1-9].*"),
+                metrics);
+        assertTrue(metrics.matches("(?s).*pod_identity_serviceaccount_cache_total\\{cluster=\"beta\",result=\"miss\"\\} [1-9].*"));
+        assertTrue(metrics.contains("pod_identity_serviceaccount_cache_total{cluster=\"beta\",result=\"stale\"}"));
+        assertTrue(metrics.matches("(?s).*pod_identity_api_lookup_duration_seconds_count\\{cluster=\"beta\",result=\"success\"\\} [1-9].*"));
+        assertTrue(metrics.contains("pod_identity_circuit_breaker_state{cluster=\"beta\"} 0.0"));
+    }
+
+    @Test
     void missingOrWrongTokensGet401AndNothingIsLookedUp() {
         for (String token : new String[] {null, "wrong", "beta-secret", ""}) {
             Response response = post("/clusters/alpha/mutate", token);

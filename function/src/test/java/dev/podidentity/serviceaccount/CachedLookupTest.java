@@ -84,6 +84,41 @@ class CachedLookupTest {
     }
 
     @Test
+    void hitsMissesAndStaleAnswersAreReported() {
+        List<String> events = new ArrayList<>();
+        LookupListener listener = new LookupListener() {
+            @Override
+            public void cacheHit() {
+                events.add("hit");
+            }
+
+            @Override
+            public void cacheMiss() {
+                events.add("miss");
+            }
+
+            @Override
+            public void staleServed() {
+                events.add("stale");
+            }
+        };
+        CachedLookup<String, String> lookup = new CachedLookup<>("thing", key -> {
+            if (apiDown) {
+                throw new TransientApiException("API down", null);
+            }
+            return "v";
+        }, LookupSettings.defaults(), ticker, Runnable::run, listener);
+
+        lookup.get("k");
+        lookup.get("k");
+        apiDown = true;
+        ticker.advance(Duration.ofSeconds(3));
+        lookup.get("k");
+
+        assertEquals(List.of("miss", "hit", "miss", "stale"), events);
+    }
+
+    @Test
     void withNoKnownValueAFailedFetchIsAFailedLookup() {
         CachedLookup<String, String> lookup = lookup(LookupSettings.defaults());
         apiDown = true;

@@ -1,0 +1,31 @@
+package dev.podidentity.metrics;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One {@link ClusterMetrics} per cluster, so every meter of a cluster is registered once.
+ *
+ * <pre>{@code
+ * @Inject Metrics metrics;
+ * metrics.cluster("default").cacheHit();
+ * }</pre>
+ */
+@ApplicationScoped
+public class Metrics {
+
+    private final MeterRegistry registry;
+    private final Map<String, ClusterMetrics> clusters = new ConcurrentHashMap<>();
+
+    public Metrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public ClusterMetrics cluster(String cluster) {
+        return clusters.computeIfAbsent(cluster, c -> new ClusterMetrics(c, registry));
+    }
+}

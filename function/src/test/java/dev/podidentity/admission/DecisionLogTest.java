@@ -1,0 +1,109 @@
+package dev.podidentity.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.podidentity.identity.IdentityResolver;
+import dev.podidentity.identity.IdentitySettings;
+import dev.podidentity.identity.PodIdentityAssociations;
+import dev.podidentity.identity.RoleMappingSource;
+import dev.podidentity.serviceaccount.ServiceAccount;
+import dev.podidentity.serviceaccount.ServiceAccountRef;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static dev.podidentity.TestJson.MAPPER;
+import static dev.podidentity.TestJson.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The decision log line, captured from its logger: one JSON object of names and reasons, no pod content. */
+class DecisionLogTest {
+
+    final List<String> lines = new ArrayList<>();
+    final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            lines.add(record.getMessage());
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @BeforeEach
+    void listen() {
+        Logger.getLogger(DecisionLog.CATEGORY).addHandler(capture);
+    }
+
+    @AfterEach
+    void stop() {
+        Logger.getLogger(DecisionLog.CATEGORY).removeHandler(capture);
+    }
+
+    static AdmissionHandler handler() {
+        ServiceAccountRef ref = new ServiceAccountRef("shop", "api");
+        ServiceAccount sa = new ServiceAccount(ref, Map.of("eks.amazonaws.com/role-arn", "arn:aws:iam::111122223333:role/api"));
+        return new AdmissionHandler("prod-eu", new IdentityResolver(IdentitySettings.defaults(),
+                r -> r.equals(ref) ? Optional.of(sa) : Optional.empty(), PodIdentityAssociations.NONE,
+                RoleMappingSource.NONE, () -> 1L));
+    }
+
+    static JsonNode review(String pod) {
+        return json("{'apiVersion':'admission.k8s.io/v1','kind':'AdmissionReview','request':{'uid':'u-1',"
+                + "'kind':{'kind':'Pod'},'operation':'CREATE','namespace':'shop','object':" + pod + "}}");
+    }
+
+    @Test
+    void oneJsonLinePerDecisionWithNamesAndReasonsOnly() throws Exception {
+        handler().handle(review("{'metadata':{'generateName':'api-7c9-','annotations':{'secret-note':'TOPSECRET-A'}},"
+                + "'spec':{'serviceAccountName':'api','containers':[{'name':'app','image':'TOPSECRET-IMAGE',"
+                + "'env':[{'name':'PASSWORD','value':'TOPSECRET-VALUE'}]}]}}"));
+
+        assertEquals(1, lines.size());
+        String line = lines.get(0);
+        JsonNode decision = MAPPER.readTree(line);
+        assertEquals("prod-eu", decision.get("cluster").asText());
+        assertEquals("shop", decision.get("namespace").asText());
+        assertEquals("api-7c9-", decision.get("pod").asText());
+        assertEquals("api", decision.get("serviceAccount").asText());
+        assertEquals("sts_web_identity", decision.get("mode").asText());
+        assertEquals("mutated", decision.get("outcome").asText());
+        assertEquals("role-arn annotation", decision.get("reason").asText());
+        assertTrue(decision.get("durationMs").isNumber());
+        assertEquals("u-1", decision.get("uid").asText());
+        assertFalse(line.contains("TOPSECRET"), line);
+        assertFalse(line.contains("PASSWORD"), line);
+        assertFalse(line.contains("\n"), "one line");
+    }
+
+    @Test
+    void unmutatedDeniedAndBadRequestsAreLoggedToo() {
+        handler().handle(review("{'spec':{'serviceAccountName':'nobody','containers':[]}}"));
+        handler().handle(review("{'spec':{'containers':'TOPSECRET'}}"));
+        assertThrows(BadReviewException.class, () -> handler().handle(json("{'kind':'AdmissionReview'}")));
+
+        assertEquals(3, lines.size());
+        assertTrue(lines.get(0).contains("\"outcome\":\"not-mutated\""), lines.get(0));
+        assertTrue(lines.get(0).contains("\"reason\":\"service account not found\""), lines.get(0));
+        assertTrue(lines.get(1).contains("\"outcome\":\"denied\""), lines.get(1));
+        assertFalse(lines.get(1).contains("TOPSECRET"), lines.get(1));
+        assertTrue(lines.get(2).contains("\"outcome\":\"error\""), lines.get(2));
+    }
+}
