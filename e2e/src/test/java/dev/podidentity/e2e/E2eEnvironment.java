@@ -82,14 +82,27 @@ final class E2eEnvironment {
         functionTls = work.resolve("function-tls");
         pki.issue(functionTls);
         httpsPort = freePort();
+        installShippedRbac();
         startFunction();
         registerWebhook();
+    }
+
+    /**
+     * The Namespace, ServiceAccount and RBAC of knative/base, created for real: the function then
+     * runs with that ServiceAccount's token, so every test also proves the shipped RBAC suffices.
+     */
+    private void installShippedRbac() {
+        List<io.fabric8.kubernetes.api.model.HasMetadata> base = Manifests.render(this, "base");
+        Manifests.apply(client, base.stream().filter(o -> !o.getKind().equals("MutatingWebhookConfiguration")).toList(),
+                List.of("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"));
     }
 
     private void startFunction() throws Exception {
         Path dir = Files.createDirectories(work.resolve("function"));
         Path token = dir.resolve("token");
-        Files.writeString(token, cluster.get("ADMIN_TOKEN"));
+        Files.writeString(token, client.serviceAccounts().inNamespace("pod-identity").withName("pod-identity")
+                .tokenRequest(new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder().withNewSpec()
+                        .withExpirationSeconds(7200L).endSpec().build()).getStatus().getToken());
         Path podIdentity = dir.resolve("pod-identity.json");
         StringBuilder identities = new StringBuilder("{\"identities\":[");
         for (int i = 0; i < POD_IDENTITY.size(); i++) {
