@@ -77,6 +77,22 @@ final class Pki {
         return ssl;
     }
 
+    /** A TLS context that trusts exactly the CA in that PEM file. */
+    static javax.net.ssl.SSLContext trusting(Path caPem) throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (var in = Files.newInputStream(caPem)) {
+            trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(null, tmf.getTrustManagers(), null);
+        return ssl;
+    }
+
     /** A PKCS#12 key store of the directory's certificate and key, for a JDK HTTPS server. */
     Path keyStore(Path dir) {
         Shell.run(dir, log, 60, "openssl", "pkcs12", "-export", "-in", "tls.crt", "-inkey", "tls.key", "-out",

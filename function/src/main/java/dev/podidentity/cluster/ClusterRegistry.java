@@ -111,6 +111,16 @@ public class ClusterRegistry {
         return subject.map(CallerCertificate::of);
     }
 
+    /** The API server of a named cluster (built on first use, shared with its admissions). */
+    public ClusterApi api(String cluster) {
+        return served.computeIfAbsent(cluster, this::build).api();
+    }
+
+    /** The configuration of a named cluster. */
+    public PodIdentityConfig.Cluster configuration(String cluster) {
+        return config.clusters().get(cluster);
+    }
+
     /** The admission handler of a cluster this deployment {@linkplain #knows knows}. */
     public AdmissionHandler handler(String cluster) {
         return served.computeIfAbsent(cluster, this::build).handler();

@@ -105,6 +105,9 @@ public interface PodIdentityConfig {
          */
         Optional<String> callerCertificateSubject();
 
+        /** OpenID discovery served for this cluster (self-hosted clusters). */
+        Oidc oidc();
+
         Optional<String> annotationPrefix();
 
         Optional<String> tokenAudience();
@@ -125,6 +128,15 @@ public interface PodIdentityConfig {
 
     /** Cache, timeout, retry and circuit-breaker settings of API lookups. */
     Lookup lookup();
+
+    /** The OIDC documents one cluster's tokens are verified with. */
+    interface Oidc {
+        /** The public issuer URL served for the cluster; equals its API server's --service-account-issuer. */
+        Optional<String> issuer();
+
+        /** PEM public keys to publish; unset: the cluster's own JWKS, fetched from its API server. */
+        Optional<java.util.List<Path>> publicKeyFiles();
+    }
 
     interface Kubernetes {
         /** The API server URL; with it, {@code token-file} and {@code ca-file} say how to talk to it. */
