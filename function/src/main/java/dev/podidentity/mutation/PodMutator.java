@@ -137,6 +137,7 @@ public final class PodMutator {
         }
     }
 
+    /** Only if absent, like everything else: a value the pod's author set is theirs (no replace). */
     private static void addPodIdentityLabel(PodView pod, List<PatchOp> ops) {
         PatchValue enabled = new PatchValue.Text(POD_IDENTITY_LABEL_VALUE);
         if (!pod.hasMetadata()) {
@@ -144,7 +145,7 @@ public final class PodMutator {
                     new PatchValue.Member(POD_IDENTITY_LABEL, enabled))));
         } else if (pod.labels() == null) {
             ops.add(new PatchOp("/metadata/labels", new PatchValue.Member(POD_IDENTITY_LABEL, enabled)));
-        } else if (!POD_IDENTITY_LABEL_VALUE.equals(pod.labels().get(POD_IDENTITY_LABEL))) {
+        } else if (!pod.labels().containsKey(POD_IDENTITY_LABEL)) {
             ops.add(new PatchOp("/metadata/labels/" + PatchOp.escape(POD_IDENTITY_LABEL), enabled));
         }
     }

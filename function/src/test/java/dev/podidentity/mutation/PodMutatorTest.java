@@ -272,6 +272,15 @@ class PodMutatorTest {
     }
 
     @Test
+    void anExistingPodIdentityLabelIsNeverReplaced() {
+        JsonNode pod = mutated(json("{'metadata':{'labels':{'eks.amazonaws.com/pod-identity':'off'}},"
+                + "'spec':{'containers':[{'name':'a'}]}}"), Identity.podIdentity(AGENT, PI_TOKEN));
+
+        assertEquals("off", pod.at("/metadata/labels").get("eks.amazonaws.com/pod-identity").asText());
+        assertEquals("AWS_CONTAINER_CREDENTIALS_FULL_URI=" + AGENT, env(pod.at("/spec/containers/0")).get(0));
+    }
+
+    @Test
     void roleSessionNameComesFromTheDownwardApi() {
         Identity identity = IRSA.withRoleSessionName(RoleSessionName.forServiceAccount("shop", "api"));
 
