@@ -243,6 +243,34 @@ class MutateEndpointTest {
     }
 
     @Test
+    void aStringLongerThanTheLimitIsRefusedNotRead() {
+        String review = "{\"request\":{\"uid\":\"" + "u".repeat(JsonLimits.MAX_STRING_LENGTH + 1) + "\"}}";
+
+        JsonNode status = post(review, "application/json", 400);
+
+        assertTrue(status.get("message").asText().startsWith("the request body exceeds a JSON limit"), status.toString());
+    }
+
+    @Test
+    void aPodWithThousandsOfContainersAndEnvVarsIsAnsweredInFull() throws Exception {
+        ObjectNode review = example("irsa-pod");
+        var containers = ((ObjectNode) review.at("/request/object/spec")).putArray("containers");
+        for (int c = 0; c < 500; c++) {
+            var env = containers.addObject().put("name", "c" + c).put("image", "busybox").putArray("env");
+            for (int e = 0; e < 40; e++) {
+                env.addObject().put("name", "VAR_" + e).put("value", "value-" + e);
+            }
+        }
+
+        JsonNode pod = mutatedPod(review);
+
+        assertEquals(500, pod.at("/spec/containers").size());
+        for (JsonNode container : pod.at("/spec/containers")) {
+            assertEquals(44, container.get("env").size(), container.get("name").asText());
+        }
+    }
+
+    @Test
     void getAndOtherMethodsGet405() {
         for (String method : List.of("GET", "PUT", "DELETE")) {
             Response response = given().request(method, "/mutate");
