@@ -64,18 +64,12 @@ final class E2eEnvironment {
     }
 
     private E2eEnvironment() throws Exception {
-        repository = Path.of(System.getProperty("e2e.repository", "..")).toAbsolutePath().normalize();
-        work = Path.of(System.getProperty("e2e.work", "target/work")).toAbsolutePath();
-        Files.createDirectories(work);
+        repository = Harness.repository();
+        work = Harness.work("");
         log = work.resolve("e2e.log");
         clusterDir = work.resolve("cluster");
-        Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop",
-                clusterDir.toString());
-        Shell.deleteRecursively(clusterDir); // a fresh etcd and PKI every run
-        // The first run builds kube-apiserver and etcd from source (minutes); later runs reuse them.
-        Shell.run(work, log, 1800, "bash", repository.resolve("e2e/cluster.sh").toString(), "start",
-                clusterDir.toString(), "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
-        cluster = readEnv(clusterDir.resolve("cluster.env"));
+        // A fresh etcd and PKI every run; the first run builds kube-apiserver and etcd (minutes).
+        cluster = Harness.startCluster(work, clusterDir);
         client = new KubernetesClientBuilder().withConfig(
                 Config.fromKubeconfig(Files.readString(clusterDir.resolve("admin.kubeconfig")))).build();
         pki = new Pki(Path.of(cluster.get("CA_FILE")), clusterDir.resolve("pki/ca.key"), log);
@@ -112,8 +106,8 @@ final class E2eEnvironment {
         }
         Files.writeString(podIdentity, identities.append("]}").toString());
         int httpPort = freePort();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        function = new ProcessBuilder(java,
+        HttpClient http = HttpClient.newHttpClient();
+        function = Harness.startFunction(dir, List.of(
                 "-Dquarkus.http.host=127.0.0.1",
                 "-Dquarkus.http.port=" + httpPort,
                 "-Dquarkus.http.ssl-port=" + httpsPort,
@@ -123,31 +117,9 @@ final class E2eEnvironment {
                 "-Dpod-identity.kubernetes.token-file=" + token,
                 "-Dpod-identity.kubernetes.ca-file=" + cluster.get("CA_FILE"),
                 "-Dpod-identity.container-credentials.config-file=" + podIdentity,
-                "-Dpod-identity.aws-default-region=" + REGION,
-                "-jar", Path.of(System.getProperty("e2e.function-jar")).toString())
-                .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("function.log").toFile())
-                .start();
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            try {
-                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (ready.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // still starting
-            }
-            if (!function.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the function did not become ready:\n"
-                        + Shell.tail(dir.resolve("function.log")));
-            }
-            Thread.sleep(200);
-        }
+                "-Dpod-identity.aws-default-region=" + REGION),
+                () -> http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready"))
+                        .build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
     }
 
     /** Every pod CREATE goes to the function, as the shipped manifests configure it. */
@@ -213,13 +185,10 @@ final class E2eEnvironment {
     }
 
     private synchronized void stop() {
-        if (function != null) {
-            function.destroy();
-            try {
-                function.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        try {
+            Harness.stop(function);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         try {
             client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(WEBHOOK).delete();
@@ -227,8 +196,7 @@ final class E2eEnvironment {
             // the cluster is going away anyway
         }
         client.close();
-        Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop",
-                clusterDir.toString());
+        Harness.stopCluster(work, clusterDir);
     }
 
     static int freePort() throws IOException {

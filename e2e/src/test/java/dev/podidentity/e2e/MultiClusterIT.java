@@ -21,7 +21,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -53,9 +52,7 @@ class MultiClusterIT {
 
     @BeforeAll
     static void twoClustersOneFunction() throws Exception {
-        Path repository = Path.of(System.getProperty("e2e.repository", "..")).toAbsolutePath().normalize();
-        work = Files.createDirectories(Path.of(System.getProperty("e2e.work", "target/work")).toAbsolutePath()
-                .resolve("multi-cluster"));
+        work = Harness.work("multi-cluster");
         log = work.resolve("e2e.log");
         httpsPort = E2eEnvironment.freePort();
         // Callers' CA: the function trusts client certificates it signed.
@@ -67,9 +64,6 @@ class MultiClusterIT {
                 "/O=cluster-two/CN=kube-apiserver");
         for (String cluster : List.of("one", "two")) {
             Path dir = work.resolve(cluster);
-            Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop", dir.toString());
-            Shell.deleteRecursively(dir);
-            Files.createDirectories(dir);
             // What this API server presents to webhooks: one a token, two a client certificate.
             String credentials = cluster.equals("one") ? "token: \"one-caller-token\""
                     : "client-certificate: \"" + callersCa.resolve("client.crt") + "\"\n    client-key: \""
@@ -92,9 +86,7 @@ class MultiClusterIT {
                         kind: WebhookAdmissionConfiguration
                         kubeConfigFile: "%s"
                     """.formatted(kubeconfig));
-            Shell.run(work, log, 1800, "bash", repository.resolve("e2e/cluster.sh").toString(), "start",
-                    dir.toString(), "--admission-control-config-file", admission.toString(),
-                    "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
+            Harness.startCluster(work, dir, "--admission-control-config-file", admission.toString());
             dirs.put(cluster, dir);
             clients.put(cluster, new KubernetesClientBuilder().withConfig(
                     Config.fromKubeconfig(Files.readString(dir.resolve("admin.kubeconfig")))).build());
@@ -143,7 +135,7 @@ class MultiClusterIT {
     }
 
     static void startFunction() throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> properties = new ArrayList<>(List.of(
                 "-Dquarkus.http.host=127.0.0.1",
                 "-Dquarkus.http.port=" + E2eEnvironment.freePort(),
                 "-Dquarkus.http.ssl-port=" + httpsPort,
@@ -157,46 +149,26 @@ class MultiClusterIT {
                 "-Dpod-identity.clusters.two.caller-certificate-subject=CN=kube-apiserver,O=cluster-two",
                 "-Dpod-identity.service-accounts-file=" + work.resolve("no-service-accounts.yaml")));
         for (String cluster : List.of("one", "two")) {
-            Path dir = dirs.get(cluster);
-            Map<String, String> env = E2eEnvironment.readEnv(dir.resolve("cluster.env"));
+            Map<String, String> env = E2eEnvironment.readEnv(dirs.get(cluster).resolve("cluster.env"));
             Path token = Files.writeString(work.resolve(cluster + "-api-token"), env.get("ADMIN_TOKEN"));
             String prefix = "-Dpod-identity.clusters." + cluster + ".";
-            command.addAll(List.of(prefix + "api-server-url=" + env.get("APISERVER_URL"),
+            properties.addAll(List.of(prefix + "api-server-url=" + env.get("APISERVER_URL"),
                     prefix + "token-file=" + token, prefix + "ca-file=" + env.get("CA_FILE")));
         }
-        command.add("-Dpod-identity.clusters.one.caller-token-file="
+        properties.add("-Dpod-identity.clusters.one.caller-token-file="
                 + Files.writeString(work.resolve("one-caller-token"), "one-caller-token"));
-        command.addAll(List.of("-jar", Path.of(System.getProperty("e2e.function-jar")).toString()));
-        function = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true)
-                .redirectOutput(work.resolve("function.log").toFile()).start();
         HttpClient http = HttpClient.newBuilder().sslContext(Pki.trustAll()).build();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + httpsPort + "/q/health/ready"))
-                        .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (java.io.IOException notYet) {
-                // starting
-            }
-            if (!function.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the function did not start:\n" + Shell.tail(work.resolve("function.log")));
-            }
-            Thread.sleep(200);
-        }
+        function = Harness.startFunction(work, properties, () -> http.send(HttpRequest.newBuilder(
+                URI.create("https://127.0.0.1:" + httpsPort + "/q/health/ready")).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (function != null) {
-            function.destroy();
-            function.waitFor();
-        }
+        Harness.stop(function);
         clients.values().forEach(KubernetesClient::close);
-        Path repository = Path.of(System.getProperty("e2e.repository", "..")).toAbsolutePath().normalize();
         for (Path dir : dirs.values()) {
-            Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop", dir.toString());
+            Harness.stopCluster(work, dir);
         }
     }
 

@@ -28,7 +28,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
 import java.security.interfaces.RSAPrivateKey;
-import java.time.Duration;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -57,18 +56,12 @@ class OidcIT {
 
     @BeforeAll
     static void selfHostedCluster() throws Exception {
-        Path repository = Path.of(System.getProperty("e2e.repository", "..")).toAbsolutePath().normalize();
-        work = Files.createDirectories(Path.of(System.getProperty("e2e.work", "target/work")).toAbsolutePath()
-                .resolve("oidc"));
+        work = Harness.work("oidc");
         log = work.resolve("e2e.log");
         clusterDir = work.resolve("cluster");
         httpsPort = E2eEnvironment.freePort();
         issuer = "https://127.0.0.1:" + httpsPort + "/clusters/selfhosted";
-        Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop", clusterDir.toString());
-        Shell.deleteRecursively(clusterDir);
-        Shell.run(work, log, 1800, "bash", repository.resolve("e2e/cluster.sh").toString(), "start",
-                clusterDir.toString(), "--issuer", issuer, "--owner-pid", String.valueOf(ProcessHandle.current().pid()));
-        cluster = E2eEnvironment.readEnv(clusterDir.resolve("cluster.env"));
+        cluster = Harness.startCluster(work, clusterDir, "--issuer", issuer);
         k8s = new KubernetesClientBuilder().withConfig(
                 Config.fromKubeconfig(Files.readString(clusterDir.resolve("admin.kubeconfig")))).build();
         Pki pki = new Pki(Path.of(cluster.get("CA_FILE")), clusterDir.resolve("pki/ca.key"), log);
@@ -76,7 +69,8 @@ class OidcIT {
         Path token = Files.writeString(work.resolve("api-token"), cluster.get("ADMIN_TOKEN"));
         String selfHosted = "-Dpod-identity.clusters.selfhosted.";
         String fetched = "-Dpod-identity.clusters.fetched.";
-        function = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        https = HttpClient.newBuilder().sslContext(Pki.trusting(Path.of(cluster.get("CA_FILE")))).build();
+        function = Harness.startFunction(work, List.of(
                 "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + E2eEnvironment.freePort(),
                 "-Dquarkus.http.ssl-port=" + httpsPort,
                 "-Dquarkus.http.ssl.certificate.files=" + work.resolve("tls/tls.crt"),
@@ -88,25 +82,8 @@ class OidcIT {
                 // the same cluster again, its keys fetched from its own API server instead of a file
                 fetched + "api-server-url=" + cluster.get("APISERVER_URL"), fetched + "token-file=" + token,
                 fetched + "ca-file=" + cluster.get("CA_FILE"),
-                fetched + "oidc.issuer=https://127.0.0.1:" + httpsPort + "/clusters/fetched",
-                "-jar", Path.of(System.getProperty("e2e.function-jar")).toString())
-                .directory(work.toFile()).redirectErrorStream(true).redirectOutput(work.resolve("function.log").toFile())
-                .start();
-        https = HttpClient.newBuilder().sslContext(Pki.trusting(Path.of(cluster.get("CA_FILE")))).build();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            try {
-                if (get(URI.create(issuer + "/.well-known/openid-configuration")).statusCode() == 200) {
-                    break;
-                }
-            } catch (java.io.IOException notYet) {
-                // starting
-            }
-            if (!function.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the function did not start:\n" + Shell.tail(work.resolve("function.log")));
-            }
-            Thread.sleep(200);
-        }
+                fetched + "oidc.issuer=https://127.0.0.1:" + httpsPort + "/clusters/fetched"),
+                () -> get(URI.create(issuer + "/.well-known/openid-configuration")).statusCode() == 200);
         k8s.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("apps").endMetadata().build())
                 .create();
         k8s.serviceAccounts().inNamespace("apps").resource(new ServiceAccountBuilder().withNewMetadata().withName("app")
@@ -116,15 +93,11 @@ class OidcIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (function != null) {
-            function.destroy();
-            function.waitFor();
-        }
+        Harness.stop(function);
         if (k8s != null) {
             k8s.close();
         }
-        Path repository = Path.of(System.getProperty("e2e.repository", "..")).toAbsolutePath().normalize();
-        Shell.run(work, log, 120, "bash", repository.resolve("e2e/cluster.sh").toString(), "stop", clusterDir.toString());
+        Harness.stopCluster(work, clusterDir);
     }
 
     static HttpResponse<String> get(URI uri) throws Exception {

@@ -48,6 +48,7 @@ import java.util.concurrent.ExecutorService;
 public class OidcEndpoints {
 
     static final String CACHE_CONTROL = "public, max-age=3600";
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final Logger LOG = Logger.getLogger(OidcEndpoints.class);
 
     private final ClusterRegistry clusters;
@@ -105,7 +106,7 @@ public class OidcEndpoints {
     private static String discovery(String issuer, String jwks) {
         List<String> algorithms = new ArrayList<>();
         try {
-            for (var key : new com.fasterxml.jackson.databind.ObjectMapper().readTree(jwks).path("keys")) {
+            for (var key : JSON.readTree(jwks).path("keys")) {
                 algorithms.add(key.path("alg").asText("RS256"));
             }
         } catch (java.io.IOException e) {
