@@ -7,7 +7,9 @@ pod_identity_java_major() {
 }
 if [ -z "${JAVA_HOME-}" ] || [ ! -x "$JAVA_HOME/bin/java" ] ||
   [ "$(pod_identity_java_major "$JAVA_HOME")" -lt 21 ] 2>/dev/null; then
-  set +f # mvnw runs with globbing off; the search below needs it
+  # The search needs globbing; mvnw runs with it off: restore the caller's setting afterwards.
+  case $- in *f*) pod_identity_noglob=1 ;; *) pod_identity_noglob= ;; esac
+  set +f
   pod_identity_best=""
   pod_identity_best_major=0
   for pod_identity_candidate in /usr/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/*; do
@@ -19,7 +21,7 @@ if [ -z "${JAVA_HOME-}" ] || [ ! -x "$JAVA_HOME/bin/java" ] ||
       pod_identity_best_major=$pod_identity_major
     fi
   done
-  set -f
+  [ -z "$pod_identity_noglob" ] || set -f
   if [ -n "$pod_identity_best" ]; then
     JAVA_HOME=$pod_identity_best
     export JAVA_HOME
