@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Cold start: process start -> first answer to POST /mutate that had to look its ServiceAccount up
+# in the API server (WireMock), for the plain fast-jar and the JDK AOT cache trained on real
+# admissions (knative/train-aot.sh), on 2 CPUs and pinned to 1 (taskset -c 0). Prints the median of
+# RUNS starts per variant, RSS after the first answer, and RSS after 100,000 admissions.
+#
+#   benchmarks/startup.sh            (RUNS=5; needs the packaged function, Go for vegeta, taskset)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+runs=${RUNS:-5}
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/pod-identity-soak
+work=$(mktemp -d)
+. "$here/.mvn/select-jdk.sh"
+export PATH="$JAVA_HOME/bin:$PATH" # train-aot.sh calls java
+[ -f "$here/function/target/quarkus-app/quarkus-run.jar" ] || "$here/mvnw" -q -f "$here/pom.xml" -pl function -DskipTests package
+vegeta="$cache/bin/vegeta"
+[ -x "$vegeta" ] || GOBIN="$cache/bin" GOTOOLCHAIN=local go install github.com/tsenart/vegeta/v12@v12.12.0
+wiremock="$cache/wiremock-standalone-3.13.2.jar"
+[ -f "$wiremock" ] || "$here/mvnw" -q -f "$here/pom.xml" dependency:copy \
+  -Dartifact=org.wiremock:wiremock-standalone:3.13.2 -DoutputDirectory="$cache"
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+
+api_port=18221; port=18222
+java -jar "$wiremock" --port $api_port --bind-address 127.0.0.1 --disable-banner --no-request-journal > "$work/wiremock.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$api_port/__admin/mappings" > /dev/null && break; sleep 0.1; done
+curl -sf -X POST "http://127.0.0.1:$api_port/__admin/mappings" -d '{"request":{"method":"GET",
+  "urlPathPattern":"/api/v1/namespaces/[^/]+/serviceaccounts/[^/]+"},"response":{"status":200,
+  "headers":{"Content-Type":"application/json"},"jsonBody":{"apiVersion":"v1","kind":"ServiceAccount",
+  "metadata":{"name":"s3-reader","namespace":"default",
+  "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/s3-reader"}}}}}' > /dev/null
+
+# The application where it runs, timestamps kept (the AOT cache describes these exact jars).
+cp -a "$here/function/target/quarkus-app" "$work/app"
+opts="-Xmx256m -Dpod-identity.kubernetes.api-server-url=http://127.0.0.1:$api_port -Dquarkus.log.level=WARN"
+(cd "$work/app" && JAVA_OPTS="$opts" TRAIN_PORT=$port TRAIN_ROUNDS=100 \
+  bash "$here/knative/train-aot.sh" "$here/examples" app.aot > "$work/train.log" 2>&1)
+
+first_answer() { # first_answer CPUS FLAGS...: prints "ms rss-kib" of one start
+  local cpus=$1; shift
+  local start pid code ms rss
+  start=$(date +%s%N)
+  # shellcheck disable=SC2086
+  (cd "$work/app" && exec taskset -c "$cpus" java $opts "$@" -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
+      -jar quarkus-run.jar > "$work/run.log" 2>&1) &
+  pid=$!
+  for _ in $(seq 1 1000); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+      --data @"$here/examples/irsa-pod.json" "http://127.0.0.1:$port/mutate" || true)
+    [ "$code" = 200 ] && break
+    sleep 0.01
+  done
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  rss=$(ps -o rss= -p "$(pgrep -P "$pid" java || echo "$pid")" 2>/dev/null | tr -d ' ' || echo 0)
+  if [ "${AFTER:-}" = 1 ]; then
+    printf 'POST http://127.0.0.1:%s/mutate\nContent-Type: application/json\n@%s\n\n' "$port" "$here/examples/irsa-pod.json" > "$work/t"
+    "$vegeta" attack -targets="$work/t" -rate=5000 -duration=20s > /dev/null
+    rss="$rss $(ps -o rss= -p "$(pgrep -P "$pid" java || echo "$pid")" | tr -d ' ')"
+  fi
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  pkill -f "quarkus.http.port=$port" 2>/dev/null || true
+  sleep 0.3
+  echo "$ms $rss"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "| variant | CPUs | first answer, median of $runs (ms) | all runs (ms) | RSS after start (MiB) |"
+echo "|---|---:|---:|---|---:|"
+for variant in plain aot; do
+  flags=""
+  [ $variant = aot ] && flags="-XX:AOTCache=app.aot"
+  for cpus in 0,1 0; do
+    times=(); rss=0
+    for _ in $(seq 1 "$runs"); do
+      read -r ms r _ < <(first_answer "$cpus" $flags)
+      times+=("$ms"); rss=$r
+    done
+    echo "| $variant | $(( $(echo "$cpus" | tr -cd ',' | wc -c) + 1 )) | $(printf '%s\n' "${times[@]}" | median) | ${times[*]} | $((rss / 1024)) |"
+  done
+done
+echo
+for variant in plain aot; do
+  flags=""
+  [ $variant = aot ] && flags="-XX:AOTCache=app.aot"
+  read -r ms before after < <(AFTER=1 first_answer 0,1 $flags)
+  echo "$variant: RSS $((before / 1024)) MiB after the first answer, $((after / 1024)) MiB after 100,000 admissions"
+done
