@@ -15,17 +15,14 @@ reviews=${2:-$here/examples}
 rates=${RATES:-500 1000 2000}
 seconds=${SECONDS_PER_RATE:-30}
 out=${OUT:-$here/benchmarks/target/load}
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/pod-identity-soak
-mkdir -p "$out" "$cache"
-vegeta="$cache/bin/vegeta"
-[ -x "$vegeta" ] || GOBIN="$cache/bin" GOTOOLCHAIN=local go install github.com/tsenart/vegeta/v12@v12.12.0
+mkdir -p "$out"
+. "$here/benchmarks/lib.sh"
+vegeta=$(vegeta_bin)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
 
 if [ -z "$url" ]; then
-  . "$here/.mvn/select-jdk.sh"
-  jar="$here/function/target/quarkus-app/quarkus-run.jar"
-  [ -f "$jar" ] || "$here/mvnw" -q -f "$here/pom.xml" -pl function -DskipTests package
+  jar=$(function_jar)
   port=18211
   "$JAVA_HOME/bin/java" -Xmx256m -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
     -Dpod-identity.service-accounts-file="$here/examples/service-accounts.yaml" \

@@ -12,19 +12,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 rate=${1:-1000}
 phase_seconds=${2:-150}
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/pod-identity-soak
 work=$(mktemp -d)
-mkdir -p "$cache"
-. "$here/.mvn/select-jdk.sh"
+. "$here/benchmarks/lib.sh"
+vegeta=$(vegeta_bin)
 java="$JAVA_HOME/bin/java"
-jar="$here/function/target/quarkus-app/quarkus-run.jar"
-[ -f "$jar" ] || "$here/mvnw" -q -f "$here/pom.xml" -pl function -DskipTests package
-
-vegeta="$cache/bin/vegeta"
-[ -x "$vegeta" ] || GOBIN="$cache/bin" GOTOOLCHAIN=local go install github.com/tsenart/vegeta/v12@v12.12.0
-wiremock="$cache/wiremock-standalone-3.13.2.jar"
-[ -f "$wiremock" ] || "$here/mvnw" -q -f "$here/pom.xml" dependency:copy \
-  -Dartifact=org.wiremock:wiremock-standalone:3.13.2 -DoutputDirectory="$cache"
+jar=$(function_jar)
+wiremock=$(wiremock_jar)
 
 api_port=18201; fn_port=18202
 pids=()

@@ -3,14 +3,12 @@
 # 100 clusters configured, measures process start -> first 200 on POST /mutate, and prints the
 # medians. Clusters are built on their first request, so the two must be within 10 %.
 #
-#   benchmarks/startup-clusters.sh [runs]        (default 5 runs of each; needs the packaged jar:
-#                                                 ./mvnw -pl function package -DskipTests)
+#   benchmarks/startup-clusters.sh [runs]        (default 5 runs of each)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
-jar="$here/function/target/quarkus-app/quarkus-run.jar"
-[ -f "$jar" ] || { echo "build first: ./mvnw -pl function package -DskipTests" >&2; exit 2; }
-. "$here/.mvn/select-jdk.sh"
+. "$here/benchmarks/lib.sh"
+jar=$(function_jar)
 java="$JAVA_HOME/bin/java"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -44,8 +42,6 @@ first_answer_ms() { # first_answer_ms DIR: one start, prints milliseconds to the
   kill "$pid"; wait "$pid" 2>/dev/null || true
   [ "$code" = 200 ] || { echo "no answer; see $dir/run.log" >&2; exit 1; }
 }
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 
 for count in 1 100; do
   configure "$work/c$count" "$count"

@@ -8,16 +8,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/pod-identity-soak
 work=$(mktemp -d)
-. "$here/.mvn/select-jdk.sh"
+. "$here/benchmarks/lib.sh"
+vegeta=$(vegeta_bin)
 export PATH="$JAVA_HOME/bin:$PATH" # train-aot.sh calls java
-[ -f "$here/function/target/quarkus-app/quarkus-run.jar" ] || "$here/mvnw" -q -f "$here/pom.xml" -pl function -DskipTests package
-vegeta="$cache/bin/vegeta"
-[ -x "$vegeta" ] || GOBIN="$cache/bin" GOTOOLCHAIN=local go install github.com/tsenart/vegeta/v12@v12.12.0
-wiremock="$cache/wiremock-standalone-3.13.2.jar"
-[ -f "$wiremock" ] || "$here/mvnw" -q -f "$here/pom.xml" dependency:copy \
-  -Dartifact=org.wiremock:wiremock-standalone:3.13.2 -DoutputDirectory="$cache"
+function_jar > /dev/null
+wiremock=$(wiremock_jar)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
@@ -63,8 +59,6 @@ first_answer() { # first_answer CPUS FLAGS...: prints "ms rss-kib" of one start
   sleep 0.3
   echo "$ms $rss"
 }
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "| variant | CPUs | first answer, median of $runs (ms) | all runs (ms) | RSS after start (MiB) |"
 echo "|---|---:|---:|---|---:|"

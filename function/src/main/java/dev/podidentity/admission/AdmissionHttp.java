@@ -181,8 +181,6 @@ public class AdmissionHttp {
             // The reason may quote the body, so only the caller sees it, never the log.
             LOG.info("refused an admission request whose body is not a readable AdmissionReview");
             error(ctx, 400, "BadRequest", whyUnreadable(ctx.body() == null ? null : ctx.body().buffer()));
-        } else if (status == 405) {
-            error(ctx, 405, "MethodNotAllowed", "only POST is served on " + ctx.request().path());
         } else {
             LOG.error("admission failed", failure);
             error(ctx, 500, "InternalError", "the function failed to answer; see its log");
