@@ -284,6 +284,74 @@ class IdentityResolverTest {
         assertTrue(resolution.denial().contains("ServiceAccount ns/sa could not be looked up (timeout)"));
     }
 
+    /** A resolver whose mapping ConfigMap holds this config. */
+    IdentityResolver withMapping(String config) throws Exception {
+        RoleMappings mappings = RoleMappings.parse(config);
+        return new IdentityResolver(IdentitySettings.defaults().withRegionalSts(false).withTokenExpiration(86400),
+                source, PodIdentityAssociations.NONE, () -> mappings, random);
+    }
+
+    @Test
+    void theMappingGivesTheRoleOfUnannotatedAndNotYetCreatedServiceAccounts() throws Exception {
+        serviceAccount("plain", Map.of());
+        IdentityResolver resolver = withMapping("{\"ns/plain\":{\"RoleARN\":\"" + ARN + "\"},"
+                + "\"*/later\":{\"RoleARN\":\"" + ARN + "-later\"}}");
+
+        Resolution plain = resolver.resolve("ns", pod("plain", ""));
+        Resolution later = resolver.resolve("ns", pod("later", ""));
+
+        assertEquals(ARN, plain.identity().credential());
+        assertEquals("mapping ConfigMap", plain.reason());
+        assertEquals(ARN + "-later", later.identity().credential());
+        assertEquals(List.of(), later.warnings(), "mapped, so not reported as missing");
+    }
+
+    @Test
+    void theMappingRanksBelowTheServiceAccountAndThePodAndAboveTheConfig() throws Exception {
+        String entry = "{\"RoleARN\":\"" + ARN + "-mapped\",\"Audience\":\"mapped\",\"UseRegionalSTS\":true,"
+                + "\"TokenExpiration\":3600}";
+        serviceAccount("bare", Map.of());
+        serviceAccount("tuned", Map.of(P + "audience", "sa", P + "sts-regional-endpoints", "false",
+                P + "token-expiration", "7200"));
+        serviceAccount("own", Map.of(P + "role-arn", ARN));
+        IdentityResolver resolver = withMapping("{\"ns/bare\":" + entry + ",\"ns/tuned\":" + entry
+                + ",\"ns/own\":" + entry + "}");
+
+        Identity bare = resolver.resolve("ns", pod("bare", "")).identity();
+        Identity tuned = resolver.resolve("ns", pod("tuned", "")).identity();
+        Identity pod = resolver.resolve("ns", pod("tuned", "'" + P + "token-expiration':'1800'")).identity();
+        Identity own = resolver.resolve("ns", pod("own", "")).identity();
+
+        // mapping > config
+        assertEquals("mapped", bare.token().audience());
+        assertTrue(bare.regionalSts());
+        assertEquals(3600, bare.token().expirationSeconds());
+        // ServiceAccount annotation > mapping
+        assertEquals("sa", tuned.token().audience());
+        assertEquals(false, tuned.regionalSts());
+        assertEquals(7200, tuned.token().expirationSeconds());
+        // pod annotation > ServiceAccount annotation
+        assertEquals(1800, pod.token().expirationSeconds());
+        // the ServiceAccount's own role-arn > mapping, and an entry it does not use does not tune it
+        assertEquals(ARN, own.credential());
+        assertEquals("sts.amazonaws.com", own.token().audience(), "only a mapped role takes the mapping's tuning");
+    }
+
+    @Test
+    void aMappingThatCannotBeReadIsALookupFailure() {
+        serviceAccount("plain", Map.of());
+        IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults(), source, PodIdentityAssociations.NONE,
+                () -> {
+                    throw new LookupFailedException("ConfigMap unreadable");
+                }, random);
+
+        Resolution resolution = resolver.resolve("ns", pod("plain", ""));
+
+        assertNull(resolution.identity());
+        assertEquals(List.of("ServiceAccount ns/plain lookup failed, pod admitted without AWS credentials"),
+                resolution.warnings());
+    }
+
     @Test
     void aMissingServiceAccountIsReported() {
         Resolution resolution = resolve(IdentitySettings.defaults(), PodIdentityAssociations.NONE, pod("ghost", ""));
