@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.flipkart.zjsonpatch.JsonPatch;
 
+import dev.podidentity.admission.AdmissionReview;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -29,6 +31,15 @@ public final class TestJson {
     public static ObjectNode json(String singleQuoted) {
         try {
             return (ObjectNode) MAPPER.readTree(singleQuoted.replace('\'', '"'));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads a review the way the function reads a request body: streamed from its bytes. */
+    public static AdmissionReview review(JsonNode review) {
+        try {
+            return MAPPER.readValue(MAPPER.writeValueAsBytes(review), AdmissionReview.class);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

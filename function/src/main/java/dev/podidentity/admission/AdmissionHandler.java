@@ -1,15 +1,11 @@
 package dev.podidentity.admission;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.Resolution;
 import dev.podidentity.mutation.JsonPatchWriter;
 import dev.podidentity.mutation.Mutation;
 import dev.podidentity.mutation.PodMutator;
 import dev.podidentity.mutation.PodView;
-import dev.podidentity.mutation.PodViewReader;
-import dev.podidentity.mutation.UnreadablePodException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +18,7 @@ import java.util.function.Consumer;
  *
  * <pre>{@code
  * var handler = new AdmissionHandler("default", resolver);
- * AdmissionReviewAnswer answer = handler.handle(objectMapper.readTree(reviewBytes));
+ * AdmissionReviewAnswer answer = handler.handle(objectMapper.readValue(reviewBytes, AdmissionReview.class));
  * }</pre>
  */
 public final class AdmissionHandler {
@@ -47,13 +43,14 @@ public final class AdmissionHandler {
     }
 
     /**
+     * @param review the body as read, null for an empty body
      * @throws BadReviewException when the body is not an AdmissionReview with a request
      */
-    public AdmissionReviewAnswer handle(JsonNode review) {
+    public AdmissionReviewAnswer handle(AdmissionReview review) {
         long started = System.nanoTime();
         AdmissionRequest request;
         try {
-            request = AdmissionRequest.read(review);
+            request = AdmissionReview.request(review);
         } catch (BadReviewException e) {
             decisions.accept(new Decision(cluster, "", "", "", "none", Outcome.ERROR, e.getMessage(),
                     System.nanoTime() - started, ""));
@@ -67,11 +64,9 @@ public final class AdmissionHandler {
             return deny(request, null, "", "request.namespace is missing: cannot find the pod's ServiceAccount",
                     "no namespace", started);
         }
-        PodView pod;
-        try {
-            pod = PodViewReader.read(request.object());
-        } catch (UnreadablePodException e) {
-            return deny(request, null, "", e.getMessage(), "unreadable pod", started);
+        PodView pod = request.pod();
+        if (pod == null) {
+            return deny(request, null, "", request.podProblem(), "unreadable pod", started);
         }
 
         Resolution resolution = resolver.resolve(request.namespace(), pod);

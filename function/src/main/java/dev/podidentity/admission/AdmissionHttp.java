@@ -3,8 +3,8 @@ package dev.podidentity.admission;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.podidentity.cluster.CallerCertificate;
@@ -54,12 +54,14 @@ public class AdmissionHttp {
     private static final Logger LOG = Logger.getLogger(AdmissionHttp.class);
 
     private final ObjectMapper mapper;
+    private final ObjectReader reviews;
     private final ClusterRegistry clusters;
     private final long maxBodyBytes;
 
     public AdmissionHttp(ObjectMapper mapper, ClusterRegistry clusters,
             @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody) {
         this.mapper = mapper;
+        this.reviews = mapper.readerFor(AdmissionReview.class);
         this.clusters = clusters;
         this.maxBodyBytes = maxBody.asLongValue();
     }
@@ -94,14 +96,14 @@ public class AdmissionHttp {
         String cluster = ctx.get(CLUSTER);
         Buffer body = ctx.body().buffer();
         ctx.vertx().executeBlocking(() -> {
-            JsonNode review;
+            AdmissionReview review;
             try {
-                review = body == null || body.length() == 0 ? null : mapper.readTree(body.getBytes());
+                review = body == null || body.length() == 0 ? null : reviews.readValue(body.getBytes());
             } catch (IOException e) {
                 throw new BadReviewException(whyUnreadable(e));
             }
             // Lookups block (API calls with retries): never on the event loop.
-            return mapper.writeValueAsBytes(clusters.handler(cluster).handle(review));
+            return AdmissionReviewAnswerWriter.toBytes(clusters.handler(cluster).handle(review));
         }, false).onSuccess(answer -> ctx.response().setStatusCode(200)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Buffer.buffer(answer)))
                 .onFailure(ctx::fail);

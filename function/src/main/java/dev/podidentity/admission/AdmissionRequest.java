@@ -1,12 +1,13 @@
 package dev.podidentity.admission;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.podidentity.mutation.PodView;
 
 /**
- * The parts of an {@code AdmissionReview} request this function reads.
+ * The parts of an {@code AdmissionReview} request this function reads, as
+ * {@link AdmissionReviewReader} found them.
  *
  * <pre>{@code
- * AdmissionRequest request = AdmissionRequest.read(reviewJson);
+ * AdmissionRequest request = AdmissionReview.request(objectMapper.readValue(body, AdmissionReview.class));
  * request.isPodCreate(); // CREATE of a pod, no subresource
  * }</pre>
  *
@@ -19,56 +20,20 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param resource {@code request.resource.resource}
  * @param subResource {@code request.subResource}
  * @param namespace {@code request.namespace}
- * @param object {@code request.object}, possibly a missing node
+ * @param pod {@code request.object} read as a pod, or null when it cannot be
+ * @param podProblem why {@code request.object} cannot be read as a pod (shown to the user), or null
  */
 public record AdmissionRequest(String apiVersion, String kind, String uid, String operation, String kindGroup,
-        String kindKind, String resource, String subResource, String namespace, JsonNode object) {
+        String kindKind, String resource, String subResource, String namespace, PodView pod, String podProblem) {
 
     /** Used when a review carries no TypeMeta: the answer must carry one, or the API server rejects it. */
     static final String DEFAULT_API_VERSION = "admission.k8s.io/v1";
     static final String DEFAULT_KIND = "AdmissionReview";
-
-    /**
-     * @throws BadReviewException when the body is not an AdmissionReview with a request
-     */
-    public static AdmissionRequest read(JsonNode review) {
-        if (review == null || review.isNull() || review.isMissingNode()) {
-            throw new BadReviewException("the request body is empty: expected an AdmissionReview");
-        }
-        if (!review.isObject()) {
-            throw new BadReviewException("the request body is not a JSON object: expected an AdmissionReview");
-        }
-        String kind = text(review, "kind");
-        if (kind != null && !kind.equals(DEFAULT_KIND)) {
-            throw new BadReviewException("expected kind AdmissionReview, got " + kind);
-        }
-        JsonNode request = review.get("request");
-        if (request == null || request.isNull()) {
-            throw new BadReviewException("the AdmissionReview has no request");
-        }
-        if (!request.isObject()) {
-            throw new BadReviewException("request of the AdmissionReview must be an object");
-        }
-        JsonNode requestKind = request.path("kind");
-        return new AdmissionRequest(orDefault(text(review, "apiVersion"), DEFAULT_API_VERSION),
-                orDefault(kind, DEFAULT_KIND), text(request, "uid"), text(request, "operation"),
-                text(requestKind, "group"), text(requestKind, "kind"), text(request.path("resource"), "resource"),
-                text(request, "subResource"), text(request, "namespace"), request.path("object"));
-    }
 
     /** Only CREATE of a Pod itself (not a subresource such as {@code pods/binding}) is mutated. */
     public boolean isPodCreate() {
         boolean pod = (kindKind != null ? "Pod".equals(kindKind) : "pods".equals(resource))
                 && (kindGroup == null || kindGroup.isEmpty());
         return pod && "CREATE".equals(operation) && (subResource == null || subResource.isEmpty());
-    }
-
-    private static String text(JsonNode node, String field) {
-        JsonNode value = node.get(field);
-        return value != null && value.isTextual() ? value.textValue() : null;
-    }
-
-    private static String orDefault(String value, String fallback) {
-        return value == null || value.isEmpty() ? fallback : value;
     }
 }

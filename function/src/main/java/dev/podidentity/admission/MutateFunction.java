@@ -1,7 +1,5 @@
 package dev.podidentity.admission;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import dev.podidentity.cluster.ClusterRegistry;
 
 import io.quarkus.funqy.Funq;
@@ -31,7 +29,7 @@ public class MutateFunction {
 
     /** Answers for the default cluster; {@link AdmissionHttp} serves the named ones. */
     @Funq("mutate")
-    public AdmissionReviewAnswer mutate(JsonNode review) {
+    public AdmissionReviewAnswer mutate(AdmissionReview review) {
         return handler.handle(review);
     }
 }

@@ -49,10 +49,14 @@ public record PodView(String name, String generateName, String serviceAccountNam
 
     /** The volume of that name, if the pod has one. */
     public Optional<Volume> volume(String volumeName) {
-        if (volumes == null) {
-            return Optional.empty();
+        if (volumes != null) {
+            for (Volume volume : volumes) {
+                if (volumeName.equals(volume.name())) {
+                    return Optional.of(volume);
+                }
+            }
         }
-        return volumes.stream().filter(v -> volumeName.equals(v.name())).findFirst();
+        return Optional.empty();
     }
 
     /**
@@ -74,11 +78,18 @@ public record PodView(String name, String generateName, String serviceAccountNam
     }
 
     /**
+     * The prefix of every environment variable the rules ask about ({@code AWS_REGION},
+     * {@code AWS_ROLE_ARN}, …): a view keeps only env names with it. An application's own variables
+     * (often dozens per container) are never looked at, so never kept.
+     */
+    public static final String ENV_PREFIX = "AWS_";
+
+    /**
      * One container (or init container).
      *
      * @param index its position in its own array
      * @param name the container name
-     * @param envNames the names of its {@code env} entries
+     * @param envNames the names of its {@code env} entries that start with {@link #ENV_PREFIX}
      * @param hasEnv whether it has an {@code env} array
      * @param mounts its {@code volumeMounts}
      * @param hasMounts whether it has a {@code volumeMounts} array
@@ -90,16 +101,35 @@ public record PodView(String name, String generateName, String serviceAccountNam
             mounts = List.copyOf(mounts);
         }
 
+        /**
+         * @param variable a name starting with {@link #ENV_PREFIX}: others are not kept in a view
+         * @throws IllegalArgumentException for any other name, rather than a wrong "no"
+         */
         public boolean hasEnv(String variable) {
+            if (!variable.startsWith(ENV_PREFIX)) {
+                throw new IllegalArgumentException(variable + " does not start with " + ENV_PREFIX
+                        + ": a PodView does not keep it");
+            }
             return envNames.contains(variable);
         }
 
+        // Loops, not streams: called for every container of every admission.
         public boolean hasMountNamed(String volumeName) {
-            return mounts.stream().anyMatch(m -> volumeName.equals(m.name()));
+            for (Mount mount : mounts) {
+                if (volumeName.equals(mount.name())) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         public boolean hasMountAt(String mountPath) {
-            return mounts.stream().anyMatch(m -> mountPath.equals(m.mountPath()));
+            for (Mount mount : mounts) {
+                if (mountPath.equals(mount.mountPath())) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 

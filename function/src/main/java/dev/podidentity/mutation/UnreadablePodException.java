@@ -15,6 +15,9 @@ package dev.podidentity.mutation;
 public final class UnreadablePodException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** Why a request without an object has no pod to mutate. */
+    public static final String MISSING_OBJECT = "request.object is missing: there is no pod to mutate";
+
     public UnreadablePodException(String message) {
         super(message);
     }

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Coverage-guided fuzzing of decode + mutate, seeded with the reviews of examples/ (copied to
+ * Coverage-guided fuzzing of decode + mutate (the streaming read of the body), seeded with the reviews of examples/ (copied to
  * AdmissionFuzzTestInputs/). Any input must end in a well-formed AdmissionReview answer whose patch
  * applies to the request's object, or in a clean "not an AdmissionReview" (HTTP 400) — never in
  * any other exception. Crashers the fuzzer finds are written next to the seeds and stay as
@@ -59,9 +59,9 @@ class AdmissionFuzzTest {
         "\"nodeSelector\"", "\"os\"", "\"windows\"", "\"AWS_ROLE_ARN\"", "\"AWS_REGION\"",
         "\"AWS_STS_REGIONAL_ENDPOINTS\"", "\"eks.amazonaws.com/skip-containers\"", "\"serviceAccountName\""})
     void decodeAndMutate(byte[] body) {
-        JsonNode review;
+        AdmissionReview review;
         try {
-            review = MAPPER.readTree(body);
+            review = MAPPER.readValue(body, AdmissionReview.class); // streamed, as the function reads it
         } catch (IOException unreadable) {
             return; // answered 400 by the HTTP edge
         }
@@ -83,7 +83,14 @@ class AdmissionFuzzTest {
             } catch (IOException e) {
                 throw new AssertionError("the patch is not JSON", e);
             }
-            JsonNode patched = JsonPatch.apply(patch, review.at("/request/object"));
+            // The oracle is the body as a tree, as the API server holds it: the patch must apply to it.
+            JsonNode tree;
+            try {
+                tree = MAPPER.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("the streaming read accepted a body the tree read refuses", e);
+            }
+            JsonNode patched = JsonPatch.apply(patch, tree.at("/request/object"));
             assertNotNull(patched);
         }
         if (!answer.response().allowed()) {

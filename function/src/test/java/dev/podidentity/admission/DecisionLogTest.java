@@ -2,6 +2,7 @@ package dev.podidentity.admission;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.podidentity.TestJson;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
 import dev.podidentity.identity.PodIdentityAssociations;
@@ -65,9 +66,9 @@ class DecisionLogTest {
                 RoleMappingSource.NONE, () -> 1L));
     }
 
-    static JsonNode review(String pod) {
-        return json("{'apiVersion':'admission.k8s.io/v1','kind':'AdmissionReview','request':{'uid':'u-1',"
-                + "'kind':{'kind':'Pod'},'operation':'CREATE','namespace':'shop','object':" + pod + "}}");
+    static AdmissionReview review(String pod) {
+        return TestJson.review(json("{'apiVersion':'admission.k8s.io/v1','kind':'AdmissionReview','request':{'uid':'u-1',"
+                + "'kind':{'kind':'Pod'},'operation':'CREATE','namespace':'shop','object':" + pod + "}}"));
     }
 
     @Test
@@ -97,7 +98,7 @@ class DecisionLogTest {
     void unmutatedDeniedAndBadRequestsAreLoggedToo() {
         handler().handle(review("{'spec':{'serviceAccountName':'nobody','containers':[]}}"));
         handler().handle(review("{'spec':{'containers':'TOPSECRET'}}"));
-        assertThrows(BadReviewException.class, () -> handler().handle(json("{'kind':'AdmissionReview'}")));
+        assertThrows(BadReviewException.class, () -> handler().handle(TestJson.review(json("{'kind':'AdmissionReview'}"))));
 
         assertEquals(3, lines.size());
         assertTrue(lines.get(0).contains("\"outcome\":\"not-mutated\""), lines.get(0));

@@ -42,8 +42,25 @@ class PodViewReaderTest {
 
     @Test
     void envEntriesWithoutANameAreIgnoredNotFatal() {
-        PodView pod = PodViewReader.read(json("{'spec':{'containers':[{'name':'a','env':[{'value':'x'},{'name':'B'}]}]}}"));
+        PodView pod = PodViewReader.read(json("{'spec':{'containers':[{'name':'a','env':[{'value':'x'},{'name':'AWS_B'}]}]}}"));
 
-        assertEquals(java.util.Set.of("B"), pod.containers().get(0).envNames());
+        assertEquals(java.util.Set.of("AWS_B"), pod.containers().get(0).envNames());
+    }
+
+    @Test
+    void onlyTheEnvNamesTheRulesCanAskAboutAreKept() throws Exception {
+        String pod = "{'spec':{'containers':[{'name':'a','env':[{'name':'AWS'},{'name':'AWS_REGION'},{'name':'DB_URL'},"
+                + "{'name':'aws_region'},{'name':'AWS_ROLE_ARN','value':'x'}]}]}}";
+        PodView.Container fromTree = PodViewReader.read(json(pod)).containers().get(0);
+        PodView.Container fromBytes;
+        try (var parser = dev.podidentity.TestJson.MAPPER.createParser(pod.replace('\'', '"'))) {
+            parser.nextToken();
+            fromBytes = PodViewReader.read(parser).containers().get(0);
+        }
+
+        assertEquals(java.util.Set.of("AWS_REGION", "AWS_ROLE_ARN"), fromTree.envNames());
+        assertEquals(fromTree, fromBytes);
+        assertTrue(fromBytes.hasEnv("AWS_REGION"));
+        assertThrows(IllegalArgumentException.class, () -> fromBytes.hasEnv("DB_URL"));
     }
 }

@@ -6,6 +6,7 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 
 import dev.podidentity.FakeTicker;
+import dev.podidentity.TestJson;
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.admission.AdmissionReviewAnswer;
 import dev.podidentity.identity.IdentityResolver;
@@ -93,7 +94,7 @@ class ApiFaultTest {
 
     Timed admit(AdmissionHandler handler) {
         long started = System.nanoTime();
-        AdmissionReviewAnswer answer = handler.handle(review);
+        AdmissionReviewAnswer answer = handler.handle(TestJson.review(review));
         return new Timed(answer.response(), (System.nanoTime() - started) / 1_000_000);
     }
 
