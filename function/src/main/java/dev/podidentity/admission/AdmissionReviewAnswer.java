@@ -1,11 +1,12 @@
 package dev.podidentity.admission;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
 import java.util.List;
 
 /**
- * The {@code AdmissionReview} the function answers with; Jackson writes {@code patch} as base64.
+ * The {@code AdmissionReview} the function answers with, written by {@link AdmissionReviewAnswerWriter}
+ * ({@code patch} as base64).
  *
  * <pre>{@code
  * AdmissionReviewAnswer.of(request, Response.allowed(request.uid()));
@@ -16,7 +17,7 @@ import java.util.List;
  * @param kind echoed from the request
  * @param response the decision
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonSerialize(using = AdmissionReviewAnswerWriter.class)
 public record AdmissionReviewAnswer(String apiVersion, String kind, Response response) {
 
     public static AdmissionReviewAnswer of(AdmissionRequest request, Response response) {
@@ -33,7 +34,6 @@ public record AdmissionReviewAnswer(String apiVersion, String kind, Response res
      * @param warnings shown to the user by {@code kubectl}
      * @param status the reason of a denial
      */
-    @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record Response(String uid, boolean allowed, String patchType, byte[] patch, List<String> warnings,
             Status status) {
 
@@ -47,13 +47,6 @@ public record AdmissionReviewAnswer(String apiVersion, String kind, Response res
 
         public static Response denied(String uid, int code, String message) {
             return new Response(uid, false, null, null, List.of(), new Status(code, message));
-        }
-
-        /** Written even when false: {@code allowed} is the one field the API server always needs. */
-        @Override
-        @JsonInclude(JsonInclude.Include.ALWAYS)
-        public boolean allowed() {
-            return allowed;
         }
     }
 

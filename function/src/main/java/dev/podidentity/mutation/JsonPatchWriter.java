@@ -1,11 +1,5 @@
 package dev.podidentity.mutation;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -18,28 +12,24 @@ import java.util.List;
  */
 public final class JsonPatchWriter {
 
-    private static final JsonFactory JSON = JsonFactory.builder().build();
-
     private JsonPatchWriter() {
     }
 
     /** The JSON Patch document, UTF-8 encoded. */
     public static byte[] write(List<PatchOp> ops) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(128 + 160 * ops.size());
-        try (JsonGenerator json = JSON.createGenerator(out)) {
+        return JsonBytes.write(json -> {
             json.writeStartArray();
             for (PatchOp op : ops) {
                 json.writeStartObject();
-                json.writeStringField("op", "add");
-                json.writeStringField("path", op.path());
-                json.writeFieldName("value");
+                json.writeFieldName(PatchNames.OP);
+                json.writeString(PatchNames.ADD);
+                json.writeFieldName(PatchNames.PATH);
+                json.writeString(op.path());
+                json.writeFieldName(PatchNames.VALUE);
                 op.value().write(json);
                 json.writeEndObject();
             }
             json.writeEndArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to memory cannot fail", e);
-        }
-        return out.toByteArray();
+        });
     }
 }

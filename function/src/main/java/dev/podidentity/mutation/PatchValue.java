@@ -24,8 +24,10 @@ public sealed interface PatchValue {
         @Override
         public void write(JsonGenerator json) throws IOException {
             json.writeStartObject();
-            json.writeStringField("name", name);
-            json.writeStringField("value", value);
+            json.writeFieldName(PatchNames.NAME);
+            json.writeString(name);
+            json.writeFieldName(PatchNames.VALUE);
+            json.writeString(value);
             json.writeEndObject();
         }
     }
@@ -50,9 +52,12 @@ public sealed interface PatchValue {
         @Override
         public void write(JsonGenerator json) throws IOException {
             json.writeStartObject();
-            json.writeStringField("name", name);
-            json.writeStringField("mountPath", mountPath);
-            json.writeBooleanField("readOnly", true);
+            json.writeFieldName(PatchNames.NAME);
+            json.writeString(name);
+            json.writeFieldName(PatchNames.MOUNT_PATH);
+            json.writeString(mountPath);
+            json.writeFieldName(PatchNames.READ_ONLY);
+            json.writeBoolean(true);
             json.writeEndObject();
         }
     }

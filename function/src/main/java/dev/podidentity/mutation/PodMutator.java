@@ -132,8 +132,9 @@ public final class PodMutator {
             ops.add(new PatchOp(arrayPath, new PatchValue.Array(values)));
             return;
         }
+        String append = arrayPath + "/-";
         for (PatchValue value : values) {
-            ops.add(new PatchOp(arrayPath + "/-", value));
+            ops.add(new PatchOp(append, value));
         }
     }
 
@@ -152,6 +153,9 @@ public final class PodMutator {
 
     /** A container named in skip- or include-containers that the pod does not have is likely a typo. */
     private static void warnAboutAbsentNames(PodView pod, ContainerSelector selector, List<String> warnings) {
+        if (selector.skipped().isEmpty() && selector.included() == null) {
+            return;
+        }
         Set<String> named = new LinkedHashSet<>(selector.skipped());
         if (selector.included() != null) {
             named.addAll(selector.included());

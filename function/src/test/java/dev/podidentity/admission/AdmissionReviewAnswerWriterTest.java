@@ -1,0 +1,60 @@
+package dev.podidentity.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static dev.podidentity.TestJson.MAPPER;
+import static dev.podidentity.TestJson.json;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class AdmissionReviewAnswerWriterTest {
+
+    static JsonNode written(AdmissionReviewAnswer answer) throws Exception {
+        JsonNode direct = MAPPER.readTree(AdmissionReviewAnswerWriter.toBytes(answer));
+        assertEquals(direct, MAPPER.readTree(MAPPER.writeValueAsBytes(answer)), "Jackson (Funqy) writes the same through the annotation");
+        return direct;
+    }
+
+    @Test
+    void aPatchIsWrittenAsBase64WithItsTypeAndWarnings() throws Exception {
+        byte[] patch = "[{\"op\":\"add\",\"path\":\"/spec/volumes/-\",\"value\":{}}]".getBytes(StandardCharsets.UTF_8);
+        JsonNode answer = written(new AdmissionReviewAnswer("admission.k8s.io/v1", "AdmissionReview",
+                AdmissionReviewAnswer.Response.patched("u-1", patch, List.of("w \"1\"", "w2"))));
+
+        assertEquals("u-1", answer.at("/response/uid").asText());
+        assertEquals(true, answer.at("/response/allowed").booleanValue());
+        assertEquals("JSONPatch", answer.at("/response/patchType").asText());
+        assertArrayEquals(patch, answer.path("response").path("patch").binaryValue());
+        assertEquals(List.of("w \"1\"", "w2"), MAPPER.convertValue(answer.path("response").path("warnings"), List.class));
+        assertEquals(List.of("uid", "allowed", "patchType", "patch", "warnings"), fieldNames(answer.path("response")));
+    }
+
+    @Test
+    void aDenialAlwaysSaysAllowedFalseAndWhy() throws Exception {
+        JsonNode answer = written(new AdmissionReviewAnswer("admission.k8s.io/v1", "AdmissionReview",
+                AdmissionReviewAnswer.Response.denied("u-2", 400, "spec.containers must be an array, was an object")));
+
+        assertEquals(json("{'uid':'u-2','allowed':false,'status':{'code':400,"
+                + "'message':'spec.containers must be an array, was an object'}}"), answer.path("response"));
+    }
+
+    @Test
+    void absentAndEmptyValuesAreLeftOut() throws Exception {
+        JsonNode answer = written(new AdmissionReviewAnswer("admission.k8s.io/v1", "AdmissionReview",
+                AdmissionReviewAnswer.Response.allowed(null, List.of())));
+
+        assertEquals(json("{'apiVersion':'admission.k8s.io/v1','kind':'AdmissionReview','response':{'allowed':true}}"),
+                answer);
+    }
+
+    static List<String> fieldNames(JsonNode node) {
+        List<String> names = new java.util.ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}
