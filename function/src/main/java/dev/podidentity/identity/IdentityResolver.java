@@ -41,6 +41,14 @@ public final class IdentityResolver {
     private final PodIdentityAssociations associations;
     private final RoleMappingSource mappings;
     private final RandomGenerator random;
+    /** The annotation names with the configured prefix, made once rather than on every admission. */
+    private final String roleArnKey;
+    private final String audienceKey;
+    private final String sessionNameKey;
+    private final String expirationKey;
+    private final String regionalStsKey;
+    private final String skipContainersKey;
+    private final String includeContainersKey;
 
     public IdentityResolver(IdentitySettings settings, ServiceAccountSource serviceAccounts,
             PodIdentityAssociations associations, RoleMappingSource mappings, RandomGenerator random) {
@@ -49,6 +57,13 @@ public final class IdentityResolver {
         this.associations = Objects.requireNonNull(associations, "associations");
         this.mappings = Objects.requireNonNull(mappings, "mappings");
         this.random = Objects.requireNonNull(random, "random");
+        this.roleArnKey = settings.annotation("role-arn");
+        this.audienceKey = settings.annotation("audience");
+        this.sessionNameKey = settings.annotation("role-session-name");
+        this.expirationKey = settings.annotation("token-expiration");
+        this.regionalStsKey = settings.annotation("sts-regional-endpoints");
+        this.skipContainersKey = settings.annotation("skip-containers");
+        this.includeContainersKey = settings.annotation("include-containers");
     }
 
     public IdentitySettings settings() {
@@ -83,7 +98,7 @@ public final class IdentityResolver {
             return podIdentity(ref, pod, annotations, mappingOrNull(ref), warnings);
         }
         // Mode 2, IRSA from the ServiceAccount's role-arn annotation.
-        Optional<String> roleArn = AnnotationValues.nonBlank(annotations.get(settings.annotation("role-arn")));
+        Optional<String> roleArn = AnnotationValues.nonBlank(annotations.get(roleArnKey));
         if (roleArn.isPresent()) {
             return irsa(ref, pod, annotations, roleArn.get(), null, "role-arn annotation", warnings);
         }
@@ -132,16 +147,16 @@ public final class IdentityResolver {
         }
         // audience: ServiceAccount annotation > mapping entry > config; empty means "not set" (the
         // AWS webhook emitted an empty audience, which STS refuses).
-        String audience = AnnotationValues.nonBlank(annotations.get(settings.annotation("audience")))
+        String audience = AnnotationValues.nonBlank(annotations.get(audienceKey))
                 .or(() -> Optional.ofNullable(mapping == null ? null : mapping.audience()))
                 .orElse(settings.tokenAudience());
         TokenProjection token = new TokenProjection(IdentitySettings.IRSA_VOLUME_NAME, settings.tokenMountPath(),
                 IdentitySettings.IRSA_TOKEN_PATH, audience, expiration(pod, annotations, mapping));
         // session name: ServiceAccount annotation (pod-name | none) > config
-        String sessionAnnotation = annotations.get(settings.annotation("role-session-name"));
+        String sessionAnnotation = annotations.get(sessionNameKey);
         RoleSessionNameMode sessionMode = RoleSessionNameMode.parse(sessionAnnotation).orElse(settings.roleSessionName());
         if (sessionAnnotation != null && RoleSessionNameMode.parse(sessionAnnotation).isEmpty()) {
-            warnings.add("annotation " + settings.annotation("role-session-name") + " of ServiceAccount " + ref
+            warnings.add("annotation " + sessionNameKey + " of ServiceAccount " + ref
                     + " must be pod-name or none, was '" + sessionAnnotation + "'; using the configured default");
         }
         RoleSessionName sessionName = sessionMode == RoleSessionNameMode.POD_NAME
@@ -174,9 +189,8 @@ public final class IdentityResolver {
      * value falls through to the next source; anything below 600 s becomes 600 s.
      */
     private long expiration(PodView pod, Map<String, String> annotations, RoleMapping mapping) {
-        String key = settings.annotation("token-expiration");
-        long seconds = AnnotationValues.parseSeconds(pod.annotations().get(key))
-                .or(() -> AnnotationValues.parseSeconds(annotations.get(key)))
+        long seconds = AnnotationValues.parseSeconds(pod.annotations().get(expirationKey))
+                .or(() -> AnnotationValues.parseSeconds(annotations.get(expirationKey)))
                 .or(() -> Optional.ofNullable(mapping == null ? null : mapping.tokenExpiration()))
                 .orElse(settings.tokenExpiration());
         return Math.max(seconds, TokenProjection.MIN_EXPIRATION_SECONDS);
@@ -184,13 +198,13 @@ public final class IdentityResolver {
 
     /** Regional STS: ServiceAccount annotation (Go ParseBool spellings) > mapping entry > config. */
     private boolean regionalSts(Map<String, String> annotations, RoleMapping mapping) {
-        return AnnotationValues.parseBool(annotations.get(settings.annotation("sts-regional-endpoints")))
+        return AnnotationValues.parseBool(annotations.get(regionalStsKey))
                 .or(() -> Optional.ofNullable(mapping == null ? null : mapping.regionalSts()))
                 .orElse(settings.regionalSts());
     }
 
     private ContainerSelector containers(PodView pod) {
-        return ContainerSelector.parse(pod.annotations().get(settings.annotation("skip-containers")),
-                pod.annotations().get(settings.annotation("include-containers")));
+        return ContainerSelector.parse(pod.annotations().get(skipContainersKey),
+                pod.annotations().get(includeContainersKey));
     }
 }
