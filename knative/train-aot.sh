@@ -9,11 +9,21 @@
 # their final timestamps: the cache describes exactly those jars, and the JVM does not reliably
 # notice when they change afterwards (see knative/Dockerfile).
 #
+# With TRAIN_API_DIR, the ServiceAccounts come from a stand-in API server, so the cache also holds
+# what the first admission after a scale-from-zero needs in production: the fabric8 Kubernetes
+# client, its Vert.x HTTP client, the lookup cache and the fault-tolerance guard, warmed on real
+# GETs. The stand-in is the JDK's own file server (`java -m jdk.httpserver`, JEP 408), which the
+# Temurin JRE image ships: it answers GET /api/v1/namespaces/<ns>/serviceaccounts/<name> with the
+# file at that path under TRAIN_API_DIR (200, the ServiceAccount's JSON) and 404 for any other.
+# Plain HTTP, so TLS to a real API server is not trained.
+#
 # Needs only bash (the HTTP requests go through /dev/tcp): the Temurin JRE image has no curl.
 #
 # usage: train-aot.sh <dir with AdmissionReview *.json files> [cache file, default app.aot]
 # environment: JAVA_OPTS (GC and heap flags), JAR (default quarkus-run.jar: give the path the
-# production command line uses), TRAIN_PORT (8080), TRAIN_ROUNDS (200 passes over the reviews)
+# production command line uses), TRAIN_PORT (8080), TRAIN_ROUNDS (200 passes over the reviews),
+# TRAIN_API_DIR (absolute path of the stand-in API server's files; unset: no stand-in, the caller
+# configures where ServiceAccounts come from), TRAIN_API_PORT (18080)
 set -euo pipefail
 export LC_ALL=C              # ${#body} below must count bytes, not characters
 
@@ -23,22 +33,40 @@ jar=${JAR:-quarkus-run.jar}
 port=${TRAIN_PORT:-8080}
 rounds=${TRAIN_ROUNDS:-200}
 
-# Prints the status line of one HTTP/1.1 request; empty if the connection is refused.
+# Prints the status line of one HTTP/1.1 request (with WHOLE=1 the whole response); empty if the
+# connection is refused.
 request() {
     local method=$1 path=$2 body=${3:-} status=
     exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 0
     printf '%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
         "$method" "$path" "${#body}" "$body" >&3
     IFS= read -r status <&3 || true
-    cat <&3 >/dev/null
-    exec 3>&-
     printf '%s\n' "${status%$'\r'}"
+    if [ "${WHOLE:-}" = 1 ]; then cat <&3; else cat <&3 >/dev/null; fi
+    exec 3>&-
 }
 
+api_opts=()
+api_pid=
+if [ -n "${TRAIN_API_DIR:-}" ]; then
+    api_port=${TRAIN_API_PORT:-18080}
+    java -m jdk.httpserver -b 127.0.0.1 -p "$api_port" -d "$TRAIN_API_DIR" -o none &
+    api_pid=$!
+    # Through fabric8's own configuration (Quarkus's Kubernetes client config), the path of the
+    # overlays' function in its cluster; no kubeconfig or service account of the machine instead.
+    api_opts=(-Dkubernetes.master="http://127.0.0.1:$api_port" -Dkubernetes.auth.tryKubeConfig=false
+        -Dkubernetes.auth.tryServiceAccount=false)
+    for _ in $(seq 1 100); do
+        { exec 3<>"/dev/tcp/127.0.0.1/$api_port"; } 2>/dev/null && { exec 3>&-; break; }
+        kill -0 "$api_pid" 2>/dev/null || { echo "train-aot: the stand-in API server did not start (module jdk.httpserver?)" >&2; exit 1; }
+        sleep 0.1
+    done
+fi
+
 # shellcheck disable=SC2086  # JAVA_OPTS is a list of flags
-java ${JAVA_OPTS:-} -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" -jar "$jar" &
+java ${JAVA_OPTS:-} "${api_opts[@]}" -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" -jar "$jar" &
 pid=$!
-trap 'kill -KILL "$pid" 2>/dev/null || true' ERR
+trap 'kill -KILL "$pid" $api_pid 2>/dev/null || true' ERR EXIT
 
 for _ in $(seq 1 240); do
     case $(request GET /q/health/ready) in *" 200"*) break ;; esac
@@ -52,6 +80,12 @@ for f in "$reviews"/*.json; do       # only AdmissionReviews, not the other exam
     case $(<"$f") in *'"AdmissionReview"'*) files+=("$f") ;; esac
 done
 [ ${#files[@]} -gt 0 ] || { echo "train-aot: no *.json in $reviews" >&2; exit 1; }
+# A training run whose lookups fail would fill the cache with the failure path: check first.
+for f in "${files[@]}"; do
+    case $(WHOLE=1 request POST /mutate "$(cat "$f")") in
+        *"lookup failed"*) echo "train-aot: ServiceAccount lookups fail: $f" >&2; exit 1 ;;
+    esac
+done
 for ((i = 0; i < rounds; i++)); do
     for f in "${files[@]}"; do
         request POST /mutate "$(cat "$f")" >/dev/null
@@ -66,5 +100,6 @@ echo "train-aot: sent $((rounds * ${#files[@]})) reviews; stopping the function 
 
 kill -TERM "$pid"
 wait "$pid" || true          # 143 after SIGTERM is the expected exit
+[ -z "$api_pid" ] || { kill "$api_pid"; wait "$api_pid" 2>/dev/null || true; }
 test -s "$cache" || { echo "train-aot: $cache was not written" >&2; exit 1; }
 ls -l "$cache"
