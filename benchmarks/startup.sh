@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Cold start: process start -> first answer to POST /mutate that had to look its ServiceAccount up
-# in the API server (WireMock), for the plain fast-jar and the JDK AOT cache trained on real
-# admissions (knative/train-aot.sh), on 2 CPUs and pinned to 1 (taskset -c 0). Prints the median of
-# RUNS starts per variant, RSS after the first answer, and RSS after 100,000 admissions.
+# in the API server (WireMock, reached through fabric8's own configuration as in a cluster), for
+# the plain fast-jar and for the JDK AOT cache, on 2 CPUs and pinned to 1 (taskset -c 0). Prints
+# the median of RUNS starts per variant, RSS after the first answer, and RSS after 100,000
+# admissions.
+#
+# Measures what ships: the JVM flags are knative/Dockerfile's JVM_FLAGS (the script stops if an
+# overlay's JAVA_TOOL_OPTIONS say otherwise), the heap is sized from the Knative overlay's memory
+# limit (-XX:MaxRAM stands in for the container's cgroup limit), and the AOT cache is trained as
+# the container build trains it: knative/train-aot.sh with the same flags, the same reviews and
+# the same stand-in API server (knative/train-api).
 #
 #   benchmarks/startup.sh            (RUNS=5; needs the packaged function, Go for vegeta, taskset)
 set -euo pipefail
@@ -17,7 +24,23 @@ wiremock=$(wiremock_jar)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
-api_port=18221; port=18222
+# The production flags, and the check that every overlay starts the JVM with them.
+jvm_flags=$(sed -n 's/^ARG JVM_FLAGS="\(.*\)"$/\1/p' "$here/knative/Dockerfile")
+[ -n "$jvm_flags" ] || { echo "startup.sh: no ARG JVM_FLAGS in knative/Dockerfile" >&2; exit 1; }
+for manifest in $(grep -rl JAVA_TOOL_OPTIONS "$here/knative/overlays"); do
+  overlay_flags=$(awk '/name: JAVA_TOOL_OPTIONS/ {f = 1; next} f && /^ *- name:/ {exit}
+    f && /^ *-X/ {for (i = 1; i <= NF && $i != "#"; i++) printf "%s ", $i}' "$manifest")
+  if [ "${overlay_flags% }" != "-XX:AOTCache=/deployments/app.aot $jvm_flags" ]; then
+    echo "startup.sh: $manifest starts the JVM with '${overlay_flags% }', the Dockerfile with" \
+      "'-XX:AOTCache=/deployments/app.aot $jvm_flags'" >&2
+    exit 1
+  fi
+done
+limit=$(awk '/limits:/ {l = 1} l && /memory:/ {print $2; exit}' "$here/knative/overlays/single-cluster/service.yaml")
+case $limit in *Mi) max_ram="-XX:MaxRAM=${limit%Mi}m" ;; *Gi) max_ram="-XX:MaxRAM=${limit%Gi}g" ;;
+  *) echo "startup.sh: cannot read the memory limit '$limit'" >&2; exit 1 ;; esac
+
+api_port=18221; port=18222; train_api_port=18223
 java -jar "$wiremock" --port $api_port --bind-address 127.0.0.1 --disable-banner --no-request-journal > "$work/wiremock.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$api_port/__admin/mappings" > /dev/null && break; sleep 0.1; done
@@ -27,11 +50,19 @@ curl -sf -X POST "http://127.0.0.1:$api_port/__admin/mappings" -d '{"request":{"
   "metadata":{"name":"s3-reader","namespace":"default",
   "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/s3-reader"}}}}}' > /dev/null
 
-# The application where it runs, timestamps kept (the AOT cache describes these exact jars).
+# The application where it runs, timestamps kept (the AOT cache describes these exact jars), and
+# the training run of knative/Dockerfile: same flags, environment and stand-in, other paths.
 cp -a "$here/function/target/quarkus-app" "$work/app"
-opts="-Xmx256m -Dpod-identity.kubernetes.api-server-url=http://127.0.0.1:$api_port -Dquarkus.log.level=WARN"
-(cd "$work/app" && JAVA_OPTS="$opts" TRAIN_PORT=$port TRAIN_ROUNDS=100 \
-  bash "$here/knative/train-aot.sh" "$here/examples" app.aot > "$work/train.log" 2>&1)
+(cd "$work/app" && JAVA_OPTS="$jvm_flags" \
+  TRAIN_API_DIR="$here/knative/train-api" TRAIN_API_PORT=$train_api_port \
+  POD_IDENTITY_CONTAINER_CREDENTIALS_CONFIG_FILE="$here/examples/pod-identity-associations.json" \
+  POD_IDENTITY_AWS_DEFAULT_REGION=eu-west-1 \
+  TRAIN_PORT=$port bash "$here/knative/train-aot.sh" "$here/examples" app.aot > "$work/train.log" 2>&1) ||
+  { tail -20 "$work/train.log" >&2; exit 1; }
+
+# No kubeconfig or in-cluster credentials of this machine may take precedence over WireMock.
+opts="$jvm_flags $max_ram -Dkubernetes.master=http://127.0.0.1:$api_port -Dkubernetes.auth.tryKubeConfig=false
+  -Dkubernetes.auth.tryServiceAccount=false"
 
 first_answer() { # first_answer CPUS FLAGS...: prints "ms rss-kib" of one start
   local cpus=$1; shift
@@ -48,18 +79,19 @@ first_answer() { # first_answer CPUS FLAGS...: prints "ms rss-kib" of one start
     sleep 0.01
   done
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  rss=$(ps -o rss= -p "$(pgrep -P "$pid" java || echo "$pid")" 2>/dev/null | tr -d ' ' || echo 0)
+  rss=$(ps -o rss= -p "$pid" | tr -d ' ')
   if [ "${AFTER:-}" = 1 ]; then
     printf 'POST http://127.0.0.1:%s/mutate\nContent-Type: application/json\n@%s\n\n' "$port" "$here/examples/irsa-pod.json" > "$work/t"
     "$vegeta" attack -targets="$work/t" -rate=5000 -duration=20s > /dev/null
-    rss="$rss $(ps -o rss= -p "$(pgrep -P "$pid" java || echo "$pid")" | tr -d ' ')"
+    rss="$rss $(ps -o rss= -p "$pid" | tr -d ' ')"
   fi
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-  pkill -f "quarkus.http.port=$port" 2>/dev/null || true
   sleep 0.3
   echo "$ms $rss"
 }
 
+echo "JVM flags: $jvm_flags $max_ram"
+echo
 echo "| variant | CPUs | first answer, median of $runs (ms) | all runs (ms) | RSS after start (MiB) |"
 echo "|---|---:|---:|---|---:|"
 for variant in plain aot; do
