@@ -32,7 +32,7 @@ public final class AdmissionReviewAnswerWriter extends StdSerializer<AdmissionRe
 
     /** The answer as the body of the HTTP response. */
     public static byte[] toBytes(AdmissionReviewAnswer answer) {
-        return JsonBytes.write(json -> write(answer, json));
+        return JsonBytes.write((json, written) -> write(answer, json));
     }
 
     @Override

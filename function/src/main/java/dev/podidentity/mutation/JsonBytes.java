@@ -13,7 +13,7 @@ import java.util.Arrays;
  * allocation of the result's size per document, instead of a growing buffer plus a copy.
  *
  * <pre>{@code
- * byte[] json = JsonBytes.write(generator -> {
+ * byte[] json = JsonBytes.write((generator, written) -> {
  *     generator.writeStartObject();
  *     generator.writeStringField("op", "add");
  *     generator.writeEndObject();
@@ -39,7 +39,20 @@ public final class JsonBytes {
     /** What writes the document. */
     @FunctionalInterface
     public interface Body {
-        void writeTo(JsonGenerator generator) throws IOException;
+        /**
+         * @param generator writes into the buffer
+         * @param written what is in the buffer after {@code generator.flush()}, to reuse a part of it
+         */
+        void writeTo(JsonGenerator generator, Written written) throws IOException;
+    }
+
+    /** The bytes of the document so far that the generator has flushed. */
+    public interface Written {
+        /** How many bytes are flushed. */
+        int size();
+
+        /** A copy of the flushed bytes from {@code from} (inclusive) to {@code to} (exclusive). */
+        byte[] copy(int from, int to);
     }
 
     /** The document the body writes, UTF-8 encoded. */
@@ -50,7 +63,7 @@ public final class JsonBytes {
         }
         buffer.inUse = true;
         try (JsonGenerator generator = JSON.createGenerator(buffer)) {
-            body.writeTo(generator);
+            body.writeTo(generator, buffer);
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory cannot fail", e);
         } finally {
@@ -62,7 +75,7 @@ public final class JsonBytes {
     }
 
     /** A growable byte array, emptied after each document. */
-    private static final class Buffer extends OutputStream {
+    private static final class Buffer extends OutputStream implements Written {
         byte[] bytes = new byte[4096];
         int count;
         boolean inUse;
@@ -84,6 +97,19 @@ public final class JsonBytes {
             if (count + more > bytes.length) {
                 bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, count + more));
             }
+        }
+
+        @Override
+        public int size() {
+            return count;
+        }
+
+        @Override
+        public byte[] copy(int from, int to) {
+            if (from < 0 || to > count || from > to) {
+                throw new IndexOutOfBoundsException("[" + from + ", " + to + ") of " + count + " bytes");
+            }
+            return Arrays.copyOfRange(bytes, from, to);
         }
 
         void reset() {
