@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
 
 /**
@@ -49,6 +50,9 @@ public final class IdentityResolver {
     private final String regionalStsKey;
     private final String skipContainersKey;
     private final String includeContainersKey;
+    /** Role ARNs checked against the pattern; bounded, as annotations are user input. */
+    private final Map<String, Boolean> checkedRoleArns = new ConcurrentHashMap<>();
+    private static final int MAX_CHECKED_ROLE_ARNS = 4096;
 
     public IdentityResolver(IdentitySettings settings, ServiceAccountSource serviceAccounts,
             PodIdentityAssociations associations, RoleMappingSource mappings, RandomGenerator random) {
@@ -119,6 +123,18 @@ public final class IdentityResolver {
         return Resolution.nothing("service account has no role", warnings);
     }
 
+    /** Whether the ARN matches {@link AnnotationValues#ROLE_ARN}, remembered: every pod of a ServiceAccount asks again. */
+    private boolean looksLikeRoleArn(String roleArn) {
+        Boolean known = checkedRoleArns.get(roleArn);
+        if (known == null) {
+            known = AnnotationValues.ROLE_ARN.matcher(roleArn).matches();
+            if (checkedRoleArns.size() < MAX_CHECKED_ROLE_ARNS) {
+                checkedRoleArns.put(roleArn, known);
+            }
+        }
+        return known;
+    }
+
     /** No known answer: admit with a warning, or deny so that the pod's controller retries. */
     private Resolution lookupFailed(ServiceAccountRef ref, LookupFailedException e, List<String> warnings) {
         if (settings.onLookupFailure() == LookupFailurePolicy.DENY) {
@@ -140,7 +156,7 @@ public final class IdentityResolver {
 
     private Resolution irsa(ServiceAccountRef ref, PodView pod, Map<String, String> annotations, String roleArn,
             RoleMapping mapping, String reason, List<String> warnings) {
-        if (!AnnotationValues.ROLE_ARN.matcher(roleArn).matches()) {
+        if (!looksLikeRoleArn(roleArn)) {
             // Still injected, as the AWS webhook does: partitions and formats evolve faster than regexes.
             warnings.add("role ARN '" + roleArn + "' of ServiceAccount " + ref
                     + " does not look like an IAM role ARN; injected as it is");
