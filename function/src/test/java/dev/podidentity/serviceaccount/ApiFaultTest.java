@@ -255,7 +255,9 @@ class ApiFaultTest {
 
     @Test
     void twoHundredConcurrentAdmissionsForOneUncachedServiceAccountCostOneGet() throws Exception {
-        api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(okJson(SA_JSON).withFixedDelay(200)));
+        // Slow enough that the callers pile up on the one call, far enough below the 300 ms timeout
+        // that a busy machine does not turn it into a timeout and a retry (a second GET).
+        api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(okJson(SA_JSON).withFixedDelay(100)));
         AdmissionHandler handler = handler(LookupFailurePolicy.ADMIT);
         ExecutorService callers = Executors.newFixedThreadPool(200);
         List<java.util.concurrent.Callable<Timed>> tasks = java.util.Collections.nCopies(200, () -> admit(handler));
