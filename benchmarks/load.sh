@@ -6,7 +6,8 @@
 #   benchmarks/load.sh                                  # starts the packaged function on examples/
 #   benchmarks/load.sh https://127.0.0.1:8443/mutate my-reviews/   # any webhook, your reviews
 #
-# Environment: RATES (default "500 1000 2000"), SECONDS_PER_RATE (30), OUT (benchmarks/target/load).
+# Environment: RATES (default "500 1000 2000"), SECONDS_PER_RATE (30), OUT (benchmarks/target/load),
+# JVM_FLAGS (default: knative/Dockerfile's, which the image runs with).
 # Needs Go (vegeta, from the Go module proxy, into ~/.cache/pod-identity-soak) and python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +25,10 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
 if [ -z "$url" ]; then
   jar=$(function_jar)
   port=18211
-  "$JAVA_HOME/bin/java" -Xmx256m -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
+  image_jvm # the JVM flags, memory limit and environment the image runs with
+  jvm_flags=${JVM_FLAGS:-$jvm_flags} # to compare other flags on the same traffic
+  # shellcheck disable=SC2086  # lists of flags and variables
+  env $image_env "$JAVA_HOME/bin/java" $jvm_flags $max_ram -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
     -Dpod-identity.service-accounts-file="$here/examples/service-accounts.yaml" \
     -Dpod-identity.container-credentials.config-file="$here/examples/pod-identity-associations.json" \
     -Dquarkus.log.category.\"dev.podidentity.decision\".level=WARN \

@@ -24,23 +24,7 @@ wiremock=$(wiremock_jar)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
-# The production flags, and the check that every overlay starts the JVM with them.
-jvm_flags=$(sed -n 's/^ARG JVM_FLAGS="\(.*\)"$/\1/p' "$here/knative/Dockerfile")
-[ -n "$jvm_flags" ] || { echo "startup.sh: no ARG JVM_FLAGS in knative/Dockerfile" >&2; exit 1; }
-for manifest in $(grep -rl JAVA_TOOL_OPTIONS "$here/knative/overlays"); do
-  overlay_flags=$(awk '/name: JAVA_TOOL_OPTIONS/ {f = 1; next} f && /^ *- name:/ {exit}
-    f && /^ *-X/ {for (i = 1; i <= NF && $i != "#"; i++) printf "%s ", $i}' "$manifest")
-  if [ "${overlay_flags% }" != "-XX:AOTCache=/deployments/app.aot $jvm_flags" ]; then
-    echo "startup.sh: $manifest starts the JVM with '${overlay_flags% }', the Dockerfile with" \
-      "'-XX:AOTCache=/deployments/app.aot $jvm_flags'" >&2
-    exit 1
-  fi
-done
-# The image's other settings of the JVM's process (ENV lines other than JAVA_TOOL_OPTIONS).
-image_env=$(sed -n 's/^ENV \(MALLOC_[A-Z_]*=[^ ]*\)$/\1/p' "$here/knative/Dockerfile")
-limit=$(awk '/limits:/ {l = 1} l && /memory:/ {print $2; exit}' "$here/knative/overlays/single-cluster/service.yaml")
-case $limit in *Mi) max_ram="-XX:MaxRAM=${limit%Mi}m" ;; *Gi) max_ram="-XX:MaxRAM=${limit%Gi}g" ;;
-  *) echo "startup.sh: cannot read the memory limit '$limit'" >&2; exit 1 ;; esac
+image_jvm # jvm_flags, max_ram, image_env: what the image and the overlays run with
 
 api_port=18221; port=18222; train_api_port=18223
 java -jar "$wiremock" --port $api_port --bind-address 127.0.0.1 --disable-banner --no-request-journal > "$work/wiremock.log" 2>&1 &
