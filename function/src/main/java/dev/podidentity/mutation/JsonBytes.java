@@ -27,8 +27,11 @@ import java.util.Arrays;
  */
 public final class JsonBytes {
 
-    /** The largest buffer a thread keeps between documents. */
-    static final int KEEP_AT_MOST = 256 * 1024;
+    /**
+     * The largest buffer a thread keeps between documents: the answer to a 60 KB pod of 20
+     * containers is 21 KB; at 200 worker threads this bounds what the buffers pin to 13 MB.
+     */
+    static final int KEEP_AT_MOST = 64 * 1024;
 
     private static final JsonFactory JSON = JsonFactory.builder().build();
     private static final ThreadLocal<Buffer> BUFFERS = ThreadLocal.withInitial(Buffer::new);
