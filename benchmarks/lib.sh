@@ -50,3 +50,16 @@ image_jvm() {
   case $limit in *Mi) max_ram="-XX:MaxRAM=${limit%Mi}m" ;; *Gi) max_ram="-XX:MaxRAM=${limit%Gi}g" ;;
     *) echo "cannot read the memory limit '$limit'" >&2; exit 1 ;; esac
 }
+
+# poll_mutate PORT TRIES PAUSE: POSTs examples/irsa-pod.json to the function on PORT until it
+# answers 200 or TRIES run out, PAUSE seconds apart; prints the last HTTP status (000: no answer).
+poll_mutate() {
+  local port=$1 tries=$2 pause=$3 code=000
+  for _ in $(seq 1 "$tries"); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+      --data @"$here/examples/irsa-pod.json" "http://127.0.0.1:$port/mutate" || true)
+    [ "$code" = 200 ] && break
+    sleep "$pause"
+  done
+  echo "$code"
+}

@@ -32,12 +32,7 @@ first_answer_ms() { # first_answer_ms DIR: one start, prints milliseconds to the
       -Dpod-identity.service-accounts-file="$here/examples/service-accounts.yaml" \
       -jar "$jar" > "$dir/run.log" 2>&1) &
   pid=$!
-  for _ in $(seq 1 600); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-      --data @"$here/examples/irsa-pod.json" "http://127.0.0.1:$port/mutate" || true)
-    [ "$code" = 200 ] && break
-    sleep 0.02
-  done
+  code=$(poll_mutate "$port" 600 0.02)
   echo $(( ($(date +%s%N) - start) / 1000000 ))
   kill "$pid"; wait "$pid" 2>/dev/null || true
   [ "$code" = 200 ] || { echo "no answer; see $dir/run.log" >&2; exit 1; }

@@ -58,12 +58,7 @@ first_answer() { # first_answer CPUS FLAGS...: prints "ms rss-kib" of one start
   (cd "$work/app" && exec env $image_env taskset -c "$cpus" java $opts "$@" -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
       -jar quarkus-run.jar > "$work/run.log" 2>&1) &
   pid=$!
-  for _ in $(seq 1 1000); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-      --data @"$here/examples/irsa-pod.json" "http://127.0.0.1:$port/mutate" || true)
-    [ "$code" = 200 ] && break
-    sleep 0.01
-  done
+  code=$(poll_mutate "$port" 1000 0.01)
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   rss=$(ps -o rss= -p "$pid" | tr -d ' ')
   if [ "${AFTER:-}" = 1 ]; then
