@@ -17,6 +17,7 @@ class AdmissionReviewAnswerWriterTest {
     static JsonNode written(AdmissionReviewAnswer answer) throws Exception {
         JsonNode direct = MAPPER.readTree(AdmissionReviewAnswerWriter.toBytes(answer));
         assertEquals(direct, MAPPER.readTree(MAPPER.writeValueAsBytes(answer)), "Jackson (Funqy) writes the same through the annotation");
+        assertEquals(direct, MAPPER.valueToTree(answer), "and a tree of the answer holds the same");
         return direct;
     }
 
