@@ -28,8 +28,9 @@ import java.util.concurrent.Executors;
  * @Inject ServiceAccountSource serviceAccounts;
  * }</pre>
  *
- * <p>Everything here is created on first use, not at start-up: a function scaled to zero must
- * answer its first request without having connected to anything first.
+ * <p>Nothing here is created by start-up itself: a function scaled to zero must answer its first
+ * request without waiting for a connection first. {@link LookupWarmUp} builds the client on a
+ * spare CPU in the background meanwhile, without connecting; otherwise the first use does.
  */
 @ApplicationScoped
 public class ServiceAccountSourceProducer {

@@ -1,0 +1,63 @@
+package dev.podidentity.serviceaccount;
+
+import dev.podidentity.config.PodIdentityConfig;
+
+import io.quarkus.runtime.StartupEvent;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+
+import org.jboss.logging.Logger;
+
+import java.util.function.Supplier;
+
+/**
+ * Builds the default cluster's Kubernetes client, and readies its reader of ServiceAccounts, on a
+ * background thread as the function starts: the first admission after a scale from zero is
+ * already waiting, and it no longer pays for them. Nothing is connected to and nothing is
+ * looked up; with ServiceAccounts from a file there is nothing to do.
+ *
+ * <pre>{@code
+ * // nothing to call: it observes Quarkus' StartupEvent
+ * }</pre>
+ *
+ * <p>Building the client (its HTTP client and TLS context) and Jackson's first reader of a
+ * ServiceAccount were about 0.2 s of the first answer, spent on one CPU while the other idled; with
+ * a single CPU there is no idle one, and nothing is warmed up. A warm-up that fails (no
+ * credentials yet, say) only logs: the first admission meets the same failure and answers as
+ * configured.
+ */
+@ApplicationScoped
+public class LookupWarmUp {
+
+    private static final Logger LOG = Logger.getLogger(LookupWarmUp.class);
+    private static final String SERVICE_ACCOUNT = """
+            {"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"warm-up","namespace":"warm-up",\
+            "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/warm-up"}}}""";
+
+    void start(@Observes StartupEvent started, PodIdentityConfig config, Instance<ClusterApi> cluster) {
+        // With one CPU there is no idle one: warming up would only compete with start-up.
+        if (config.serviceAccountsFile().isPresent() || Runtime.getRuntime().availableProcessors() < 2) {
+            return;
+        }
+        Thread.ofPlatform().daemon().name("lookup-warm-up").start(() -> warm(cluster::get));
+    }
+
+    /**
+     * Builds the cluster's client and reads a ServiceAccount with it.
+     *
+     * @return whether it did; a failure is only logged
+     */
+    static boolean warm(Supplier<ClusterApi> cluster) {
+        try {
+            ClusterApi api = cluster.get();
+            api.client().getKubernetesSerialization()
+                    .unmarshal(SERVICE_ACCOUNT, io.fabric8.kubernetes.api.model.ServiceAccount.class);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.debugf(e, "warming up the Kubernetes client failed; the first lookup will build it");
+            return false;
+        }
+    }
+}
