@@ -1,12 +1,10 @@
 package dev.podidentity.admission;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
+import dev.podidentity.mutation.JsonBytes;
 
 import org.jboss.logging.Logger;
 
-import java.io.IOException;
-import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
@@ -25,7 +23,15 @@ public final class DecisionLog implements Consumer<Decision> {
     public static final String CATEGORY = "dev.podidentity.decision";
 
     private static final Logger LOG = Logger.getLogger(CATEGORY);
-    private static final JsonFactory JSON = JsonFactory.builder().build();
+    private static final JsonBytes.Name CLUSTER = JsonBytes.Name.of("cluster");
+    private static final JsonBytes.Name NAMESPACE = JsonBytes.Name.of("namespace");
+    private static final JsonBytes.Name POD = JsonBytes.Name.of("pod");
+    private static final JsonBytes.Name SERVICE_ACCOUNT = JsonBytes.Name.of("serviceAccount");
+    private static final JsonBytes.Name MODE = JsonBytes.Name.of("mode");
+    private static final JsonBytes.Name OUTCOME = JsonBytes.Name.of("outcome");
+    private static final JsonBytes.Name REASON = JsonBytes.Name.of("reason");
+    private static final JsonBytes.Name DURATION_MS = JsonBytes.Name.of("durationMs");
+    private static final JsonBytes.Name UID = JsonBytes.Name.of("uid");
 
     @Override
     public void accept(Decision decision) {
@@ -35,22 +41,17 @@ public final class DecisionLog implements Consumer<Decision> {
     }
 
     static String json(Decision d) {
-        StringWriter out = new StringWriter(256);
-        try (JsonGenerator json = JSON.createGenerator(out)) {
-            json.writeStartObject();
-            json.writeStringField("cluster", d.cluster());
-            json.writeStringField("namespace", d.namespace());
-            json.writeStringField("pod", d.pod());
-            json.writeStringField("serviceAccount", d.serviceAccount());
-            json.writeStringField("mode", d.mode());
-            json.writeStringField("outcome", d.outcome().label());
-            json.writeStringField("reason", d.reason());
-            json.writeNumberField("durationMs", Math.round(d.durationNanos() / 10_000.0) / 100.0);
-            json.writeStringField("uid", d.uid());
-            json.writeEndObject();
-        } catch (IOException e) {
-            throw new IllegalStateException("writing to memory cannot fail", e);
-        }
-        return out.toString();
+        byte[] line = JsonBytes.write(out -> out.startObject()
+                .name(CLUSTER).string(d.cluster())
+                .name(NAMESPACE).string(d.namespace())
+                .name(POD).string(d.pod())
+                .name(SERVICE_ACCOUNT).string(d.serviceAccount())
+                .name(MODE).string(d.mode())
+                .name(OUTCOME).string(d.outcome().label())
+                .name(REASON).string(d.reason())
+                .name(DURATION_MS).number(Math.round(d.durationNanos() / 10_000.0) / 100.0)
+                .name(UID).string(d.uid())
+                .endObject());
+        return new String(line, StandardCharsets.UTF_8);
     }
 }

@@ -42,6 +42,7 @@ public final class JsonBytes {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TRUE = "true".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] FALSE = "false".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
 
     /** What writes the document. */
     @FunctionalInterface
@@ -136,9 +137,14 @@ public final class JsonBytes {
         return this;
     }
 
+    /** A string, or JSON's {@code null} for a null one. */
     public JsonBytes string(String value) {
         beforeValue();
-        quoted(value);
+        if (value == null) {
+            append(NULL);
+        } else {
+            quoted(value);
+        }
         return this;
     }
 
@@ -163,6 +169,16 @@ public final class JsonBytes {
             value /= 10;
         }
         count += digits;
+        return this;
+    }
+
+    /** A finite number as Java prints it ({@code 0.41}, {@code 12.0}); JSON has no NaN or infinity. */
+    public JsonBytes number(double value) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalArgumentException("JSON has no number " + value);
+        }
+        beforeValue();
+        append(Double.toString(value).getBytes(StandardCharsets.US_ASCII));
         return this;
     }
 

@@ -71,6 +71,15 @@ class JsonBytesTest {
     }
 
     @Test
+    void nullStringsAndDecimalsAreJsonValues() {
+        assertEquals("[null,0.41,12.0,-3.5E-7]", text(out -> out.startArray().string(null).number(0.41).number(12.0)
+                .number(-3.5e-7).endArray()));
+        assertThrows(IllegalArgumentException.class, () -> JsonBytes.write(out -> out.startArray().number(Double.NaN)));
+        assertThrows(IllegalArgumentException.class,
+                () -> JsonBytes.write(out -> out.startArray().number(Double.POSITIVE_INFINITY)));
+    }
+
+    @Test
     void aValueWrittenOnceCanBeCopiedAsTheNextValue() {
         String written = text(out -> {
             out.startArray();
