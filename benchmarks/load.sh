@@ -7,7 +7,8 @@
 #   benchmarks/load.sh https://127.0.0.1:8443/mutate my-reviews/   # any webhook, your reviews
 #
 # Environment: RATES (default "500 1000 2000"), SECONDS_PER_RATE (30), OUT (benchmarks/target/load),
-# JVM_FLAGS (default: knative/Dockerfile's, which the image runs with).
+# JVM_FLAGS (default: knative/Dockerfile's, which the image runs with), DECISION_LOG (on, as shipped:
+# the function writes its decision line for every admission to OUT/function.log; off leaves them out).
 # Needs Go (vegeta, from the Go module proxy, into ~/.cache/pod-identity-soak) and python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,11 +28,14 @@ if [ -z "$url" ]; then
   port=18211
   image_jvm # the JVM flags, memory limit and environment the image runs with
   jvm_flags=${JVM_FLAGS:-$jvm_flags} # to compare other flags on the same traffic
+  # One JSON line per admission, as shipped, into function.log; DECISION_LOG=off leaves them out.
+  decision_level=INFO
+  [ "${DECISION_LOG:-on}" = off ] && decision_level=WARN
   # shellcheck disable=SC2086  # lists of flags and variables
   env $image_env "$JAVA_HOME/bin/java" $jvm_flags $max_ram -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
     -Dpod-identity.service-accounts-file="$here/examples/service-accounts.yaml" \
     -Dpod-identity.container-credentials.config-file="$here/examples/pod-identity-associations.json" \
-    -Dquarkus.log.category.\"dev.podidentity.decision\".level=WARN \
+    -Dquarkus.log.category.\"dev.podidentity.decision\".level=$decision_level \
     -jar "$jar" > "$out/function.log" 2>&1 &
   pid=$!
   url="http://127.0.0.1:$port/mutate"
