@@ -115,21 +115,15 @@ public final class JsonBytes {
 
     /** The next member's name (a comma first when it is not the first member). */
     public JsonBytes name(Name name) {
-        if (afterName) {
-            throw new IllegalStateException("a name needs a value first");
-        }
-        separate();
-        append(name.quotedWithColon, 0, name.quotedWithColon.length);
+        beforeName();
+        append(name.quotedWithColon);
         afterName = true;
         return this;
     }
 
     /** A member name written once, for keys that are data (label or annotation keys). */
     public JsonBytes name(String name) {
-        if (afterName) {
-            throw new IllegalStateException("a name needs a value first");
-        }
-        separate();
+        beforeName();
         quoted(name);
         ensure(1);
         bytes[count++] = ':';
@@ -150,25 +144,7 @@ public final class JsonBytes {
 
     public JsonBytes number(long value) {
         beforeValue();
-        if (value < 0) {
-            ensure(1);
-            bytes[count++] = '-';
-            if (value == Long.MIN_VALUE) {
-                append("9223372036854775808".getBytes(StandardCharsets.US_ASCII));
-                return this;
-            }
-            value = -value;
-        }
-        int digits = 1;
-        for (long rest = value / 10; rest > 0; rest /= 10) {
-            digits++;
-        }
-        ensure(digits);
-        for (int at = count + digits - 1; at >= count; at--) {
-            bytes[at] = (byte) ('0' + value % 10);
-            value /= 10;
-        }
-        count += digits;
+        append(Long.toString(value).getBytes(StandardCharsets.US_ASCII));
         return this;
     }
 
@@ -241,6 +217,13 @@ public final class JsonBytes {
         bytes[count++] = bracket;
         depth--;
         return this;
+    }
+
+    private void beforeName() {
+        if (afterName) {
+            throw new IllegalStateException("a name needs a value first");
+        }
+        separate();
     }
 
     private void beforeValue() {
@@ -327,13 +310,9 @@ public final class JsonBytes {
     }
 
     private void append(byte[] source) {
-        append(source, 0, source.length);
-    }
-
-    private void append(byte[] source, int offset, int length) {
-        ensure(length);
-        System.arraycopy(source, offset, bytes, count, length);
-        count += length;
+        ensure(source.length);
+        System.arraycopy(source, 0, bytes, count, source.length);
+        count += source.length;
     }
 
     private void ensure(int more) {
