@@ -250,16 +250,19 @@ public final class JsonBytes {
         byte[] out = bytes;
         int at = count;
         out[at++] = '"';
+        // Most of what the function writes is plain ASCII: find how much, then copy it in one go.
+        // Only the ASCII prefix is copied that way: getBytes keeps the low byte of each char,
+        // which is that char's UTF-8 encoding below 0x80 and nothing meaningful above.
         int i = 0;
-        // Most of what the function writes is plain ASCII: copied char by char, no escapes.
-        for (; i < length; i++) {
+        while (i < length) {
             char c = value.charAt(i);
             if (c >= 0x80 || c < 0x20 || c == '"' || c == '\\') {
                 break;
             }
-            out[at++] = (byte) c;
+            i++;
         }
-        count = at;
+        asciiInto(value, i, out, at);
+        count = at + i;
         for (; i < length; i++) {
             escaped(value.charAt(i));
         }
@@ -297,6 +300,12 @@ public final class JsonBytes {
             out[count++] = (byte) (0x80 | ((c >> 6) & 0x3f));
             out[count++] = (byte) (0x80 | (c & 0x3f));
         }
+    }
+
+    /** The first {@code length} chars of the value, all ASCII, as bytes: an array copy for most strings. */
+    @SuppressWarnings("deprecation") // the one String method that copies without allocating
+    private static void asciiInto(String value, int length, byte[] out, int at) {
+        value.getBytes(0, length, out, at);
     }
 
     /** {@code uXXXX}, after the backslash. */

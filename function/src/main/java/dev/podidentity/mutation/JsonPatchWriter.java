@@ -20,10 +20,11 @@ public final class JsonPatchWriter {
         return JsonBytes.write(out -> {
             RepeatedValues repeated = new RepeatedValues(ops);
             out.startArray();
-            for (PatchOp op : ops) {
+            for (int i = 0; i < ops.size(); i++) {
+                PatchOp op = ops.get(i);
                 out.startObject().name(PatchNames.OP).string("add").name(PatchNames.PATH).string(op.path())
                         .name(PatchNames.VALUE);
-                repeated.write(op.value(), out);
+                repeated.write(i, op.value(), out);
                 out.endObject();
             }
             out.endArray();
@@ -43,18 +44,24 @@ public final class JsonPatchWriter {
         private final int[] occurrences = new int[REMEMBERED];
         private final int[] starts = new int[REMEMBERED];
         private final int[] ends = new int[REMEMBERED];
+        /** Per operation, the index of its value in {@link #values}, or -1 when not remembered. */
+        private final int[] slots;
         private int size;
 
         /** Counts each distinct value first, so that only the ones that repeat are tracked. */
         RepeatedValues(List<PatchOp> ops) {
-            for (PatchOp op : ops) {
-                int i = indexOf(op.value());
+            slots = new int[ops.size()];
+            for (int op = 0; op < slots.length; op++) {
+                PatchValue value = ops.get(op).value();
+                int i = indexOf(value);
                 if (i >= 0) {
                     occurrences[i]++;
                 } else if (size < REMEMBERED) {
-                    values[size] = op.value();
-                    occurrences[size++] = 1;
+                    i = size++;
+                    values[i] = value;
+                    occurrences[i] = 1;
                 }
+                slots[op] = i;
             }
         }
 
@@ -67,8 +74,9 @@ public final class JsonPatchWriter {
             return -1;
         }
 
-        void write(PatchValue value, JsonBytes out) {
-            int i = indexOf(value);
+        /** Writes the value of the operation at that position. */
+        void write(int op, PatchValue value, JsonBytes out) {
+            int i = slots[op];
             if (i < 0 || occurrences[i] == 1) {
                 value.write(out);
             } else if (ends[i] > 0) {

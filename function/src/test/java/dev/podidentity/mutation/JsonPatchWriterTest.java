@@ -1,0 +1,45 @@
+package dev.podidentity.mutation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.podidentity.TestJson.MAPPER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class JsonPatchWriterTest {
+
+    @Test
+    void repeatedValuesAreWrittenAsTheirFirstOccurrenceWhateverHowManyDistinctValuesThereAre() throws Exception {
+        // More distinct values than the writer remembers, each repeated, interleaved with values
+        // that occur once: every copy must be the value of its own operation.
+        List<PatchOp> ops = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            for (int v = 0; v < 12; v++) {
+                ops.add(new PatchOp("/spec/containers/" + round + "/env/-", new PatchValue.EnvVar("AWS_" + v, "é-" + v)));
+                if (v % 5 == 0) {
+                    ops.add(new PatchOp("/spec/containers/" + round + "/volumeMounts/-",
+                            new PatchValue.VolumeMount("once-" + round + "-" + v, "/m/" + v)));
+                }
+            }
+        }
+
+        JsonNode written = MAPPER.readTree(JsonPatchWriter.write(ops));
+
+        ArrayNode expected = MAPPER.createArrayNode();
+        for (PatchOp op : ops) {
+            expected.addObject().put("op", "add").put("path", op.path())
+                    .set("value", MAPPER.readTree(JsonBytes.write(op.value()::write)));
+        }
+        assertEquals(expected, written);
+    }
+
+    @Test
+    void anEmptyListIsAnEmptyPatch() throws Exception {
+        assertEquals(MAPPER.createArrayNode(), MAPPER.readTree(JsonPatchWriter.write(List.of())));
+    }
+}
