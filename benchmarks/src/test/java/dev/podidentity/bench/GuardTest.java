@@ -27,7 +27,7 @@ import java.util.Map;
  * typical, a little less than the floor itself). The time ratio uses each benchmark's best measurement
  * iteration, since noise only ever adds time. A ratio over the limit is measured once more and the
  * better of the two counts: a shared host can be slow for half a minute, a regression is slow in
- * both. Takes about 40 s (80 s when it measures twice).
+ * both. Takes about 30 s (60 s when it measures twice).
  */
 class GuardTest {
 
