@@ -17,8 +17,8 @@ import java.util.Base64;
  *
  * <p>Every admission writes two documents, the patch and the answer that carries it, and both
  * are a few fixed shapes of names and strings. Writing them here instead of through a Jackson
- * generator halves their cost: names are bytes encoded once, ASCII strings are copied char by
- * char, base64 uses the JDK's vectorised encoder, and there is no generator to create per
+ * generator halves their cost: names are bytes encoded once, the ASCII run of a string is copied
+ * as an array, base64 uses the JDK's vectorised encoder, and there is no generator to create per
  * document. Commas are placed by the writer, as a generator places them.
  *
  * <p>Strings are escaped as JSON requires: {@code "}, {@code \} and control characters, and
