@@ -113,7 +113,7 @@ func main() {
 			Layer: layer,
 			History: v1.History{
 				Created:   v1.Time{Time: when},
-				CreatedBy: "knative/build-image.sh: " + spec.name + " (" + strings.Join(spec.paths, " ") + ")",
+				CreatedBy: "knative/build-image.sh: " + spec.name + " (" + describe(spec, i) + ")",
 			},
 		})
 		if err != nil {
@@ -190,6 +190,18 @@ func main() {
 	w := bufio.NewWriter(os.Stdout)
 	fmt.Fprintf(w, "tarball-bytes %d\nuncompressed-bytes %d\nimage-id %s\nmanifest-digest %s\n", st.Size(), uncompressed, id, manifest)
 	w.Flush()
+}
+
+// describe names what a layer holds, for the image's history.
+func describe(spec layerSpec, i int) string {
+	var names []string
+	for _, p := range spec.paths {
+		names = append(names, "/"+p)
+	}
+	if i == 0 {
+		return strings.Join(names, " ") + " but the other layers"
+	}
+	return strings.Join(names, " ")
 }
 
 func parseLayers(args []string) ([]layerSpec, error) {
