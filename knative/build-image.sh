@@ -61,6 +61,7 @@ app=$here/function/target/quarkus-app
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/pod-identity-image
 work=$here/knative/target/image
 root=$work/root
+case $root in *[[:space:]]*) die "the repository's path has white space: $here" ;; esac
 mkdir -p "$cache" "$work" "$(dirname "$output")"
 
 . "$here/.mvn/select-jdk.sh"  # JAVA_HOME: the JDK the build uses
@@ -203,6 +204,7 @@ api_port=$(free_port)
 # examples/ at /tmp/examples; with RO=1 $root itself is read-only there. The mounts end with the
 # namespace: nothing of them is left in $root.
 in_root_namespace() {
+  # shellcheck disable=SC2016  # expanded by the inner bash
   unshare --mount --propagation private env ROOT="$root" RO="${RO:-}" EXAMPLES="$here/examples" bash -c '
     set -euo pipefail
     if [ -n "$RO" ]; then mount --bind "$ROOT" "$ROOT"; mount -o remount,bind,ro "$ROOT"; fi
@@ -224,8 +226,10 @@ log "training the AOT cache: the JRE in a chroot of the root as user 185, JVM fl
 train_log=$work/train.log
 before=$(snapshot)
 # The JVM writes the cache where user 185 may write, the namespace's /tmp; copied to $aot after.
+# A clean environment: nothing of the caller's (JAVA_TOOL_OPTIONS, QUARKUS_*, POD_IDENTITY_*) may
+# shape the training.
 # shellcheck disable=SC2016
-if ! in_root_namespace env JAVA="$in_root_java" TRAIN_ROOT="$root" \
+if ! in_root_namespace env -i PATH="$PATH" LC_ALL=C JAVA="$in_root_java" TRAIN_ROOT="$root" \
   JAVA_OPTS="$JVM_FLAGS -XX:MaxRAM=$TRAIN_MAX_RAM" JAR=/deployments/quarkus-run.jar \
   TRAIN_PORT="$port" TRAIN_API_PORT="$api_port" TRAIN_API_DIR="$here/knative/train-api" \
   POD_IDENTITY_CONTAINER_CREDENTIALS_CONFIG_FILE=/tmp/examples/pod-identity-associations.json \
