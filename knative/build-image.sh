@@ -202,10 +202,11 @@ api_port=$(free_port)
 
 # Runs "$@" in a mount namespace where $root has /proc, /dev, an empty /tmp and, read-only,
 # examples/ at /tmp/examples; with RO=1 $root itself is read-only there. The mounts end with the
-# namespace: nothing of them is left in $root.
+# namespace: nothing of them is left in $root. It execs: call it in a subshell, ( ... ), whose
+# process then is the command's, so that $! of ( ... ) & is the process to stop.
 in_root_namespace() {
   # shellcheck disable=SC2016  # expanded by the inner bash
-  unshare --mount --propagation private env ROOT="$root" RO="${RO:-}" EXAMPLES="$here/examples" bash -c '
+  exec unshare --mount --propagation private env ROOT="$root" RO="${RO:-}" EXAMPLES="$here/examples" bash -c '
     set -euo pipefail
     if [ -n "$RO" ]; then mount --bind "$ROOT" "$ROOT"; mount -o remount,bind,ro "$ROOT"; fi
     mount -t proc proc "$ROOT/proc"
@@ -229,13 +230,13 @@ before=$(snapshot)
 # A clean environment: nothing of the caller's (JAVA_TOOL_OPTIONS, QUARKUS_*, POD_IDENTITY_*) may
 # shape the training.
 # shellcheck disable=SC2016
-if ! in_root_namespace env -i PATH="$PATH" LC_ALL=C JAVA="$in_root_java" TRAIN_ROOT="$root" \
+if ! (in_root_namespace env -i PATH="$PATH" LC_ALL=C JAVA="$in_root_java" TRAIN_ROOT="$root" \
   JAVA_OPTS="$JVM_FLAGS -XX:MaxRAM=$TRAIN_MAX_RAM" JAR=/deployments/quarkus-run.jar \
   TRAIN_PORT="$port" TRAIN_API_PORT="$api_port" TRAIN_API_DIR="$here/knative/train-api" \
   POD_IDENTITY_CONTAINER_CREDENTIALS_CONFIG_FILE=/tmp/examples/pod-identity-associations.json \
   POD_IDENTITY_AWS_DEFAULT_REGION=eu-west-1 \
   AOT="$aot" TRAIN="$here/knative/train-aot.sh" REVIEWS="$here/examples" \
-  bash -c 'nice bash "$TRAIN" "$REVIEWS" /tmp/app.aot && cp "$TRAIN_ROOT/tmp/app.aot" "$TRAIN_ROOT$AOT"' \
+  bash -c 'nice bash "$TRAIN" "$REVIEWS" /tmp/app.aot && cp "$TRAIN_ROOT/tmp/app.aot" "$TRAIN_ROOT$AOT"') \
   > "$train_log" 2>&1; then
   tail -30 "$train_log" >&2
   die "the training run failed (whole log: $train_log)"
@@ -259,12 +260,12 @@ if [ -n "$check" ]; then
   java -m jdk.httpserver -b 127.0.0.1 -p "$api_port" -d "$here/knative/train-api" -o none > "$work/check-api.log" 2>&1 &
   api_pid=$!
   # shellcheck disable=SC2086  # in_root_java is a command line
-  RO=1 in_root_namespace env -i PATH="$image_path" JAVA_TOOL_OPTIONS="$java_tool_options" \
+  (RO=1 in_root_namespace env -i PATH="$image_path" JAVA_TOOL_OPTIONS="$java_tool_options" \
     MALLOC_ARENA_MAX="$MALLOC_ARENA_MAX" QUARKUS_HTTP_PORT="$port" QUARKUS_HTTP_HOST=127.0.0.1 \
     KUBERNETES_MASTER="http://127.0.0.1:$api_port" KUBERNETES_AUTH_TRYKUBECONFIG=false \
     KUBERNETES_AUTH_TRYSERVICEACCOUNT=false POD_IDENTITY_AWS_DEFAULT_REGION=eu-west-1 \
-    $in_root_java -jar /deployments/quarkus-run.jar > "$check_log" 2>&1 &
-  check_pid=$!
+    $in_root_java -jar /deployments/quarkus-run.jar) > "$check_log" 2>&1 &
+  check_pid=$! # the JVM: every step up to it execs
   trap 'kill "$check_pid" "$api_pid" 2> /dev/null || true' EXIT
   # Up to 5 minutes (a busy machine); an answer without a patch (a lookup that outlasted its
   # budget while the JVM was cold) is asked again.
@@ -277,6 +278,8 @@ if [ -n "$check" ]; then
     sleep 0.25
   done
   kill -TERM "$check_pid" 2> /dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$check_pid" 2> /dev/null || break; sleep 0.1; done
+  kill -KILL "$check_pid" 2> /dev/null || true
   wait "$check_pid" 2> /dev/null || true
   kill "$api_pid" 2> /dev/null || true
   wait "$api_pid" 2> /dev/null || true
