@@ -29,23 +29,25 @@ function_jar() {
 # median: the median of the whole numbers on standard input, one a line.
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 
-# image_jvm: sets jvm_flags (knative/Dockerfile's JVM_FLAGS, checked equal to every overlay's
-# JAVA_TOOL_OPTIONS), max_ram (-XX:MaxRAM standing in for the single-cluster overlay's memory
-# limit) and image_env (the image's MALLOC_* settings), so that measurements run what ships.
+# image_jvm: sets jvm_flags (JVM_FLAGS of knative/image.conf, which knative/build-image.sh trains
+# the AOT cache with and ships, checked equal to every overlay's JAVA_TOOL_OPTIONS), max_ram
+# (-XX:MaxRAM standing in for the single-cluster overlay's memory limit) and image_env (the image's
+# MALLOC_* settings), so that measurements run what ships. The file is read in a subshell: a
+# JVM_FLAGS of the caller's (load.sh compares other flags with it) stays as it is.
 image_jvm() {
   local manifest overlay_flags limit
-  jvm_flags=$(sed -n 's/^ARG JVM_FLAGS="\(.*\)"$/\1/p' "$here/knative/Dockerfile")
-  [ -n "$jvm_flags" ] || { echo "no ARG JVM_FLAGS in knative/Dockerfile" >&2; exit 1; }
+  jvm_flags=$(. "$here/knative/image.conf" && printf '%s' "${JVM_FLAGS:-}")
+  [ -n "$jvm_flags" ] || { echo "no JVM_FLAGS in knative/image.conf" >&2; exit 1; }
   for manifest in $(grep -rl JAVA_TOOL_OPTIONS "$here/knative/overlays"); do
     overlay_flags=$(awk '/name: JAVA_TOOL_OPTIONS/ {f = 1; next} f && /^ *- name:/ {exit}
       f && /^ *-X/ {for (i = 1; i <= NF && $i != "#"; i++) printf "%s ", $i}' "$manifest")
     if [ "${overlay_flags% }" != "-XX:AOTCache=/deployments/app.aot $jvm_flags" ]; then
-      echo "$manifest starts the JVM with '${overlay_flags% }', the Dockerfile with" \
+      echo "$manifest starts the JVM with '${overlay_flags% }', the image (knative/image.conf) with" \
         "'-XX:AOTCache=/deployments/app.aot $jvm_flags'" >&2
       exit 1
     fi
   done
-  image_env=$(sed -n 's/^ENV \(MALLOC_[A-Z_]*=[^ ]*\)$/\1/p' "$here/knative/Dockerfile")
+  image_env=$(. "$here/knative/image.conf" && printf 'MALLOC_ARENA_MAX=%s' "${MALLOC_ARENA_MAX:?}")
   limit=$(awk '/limits:/ {l = 1} l && /memory:/ {print $2; exit}' "$here/knative/overlays/single-cluster/service.yaml")
   case $limit in *Mi) max_ram="-XX:MaxRAM=${limit%Mi}m" ;; *Gi) max_ram="-XX:MaxRAM=${limit%Gi}g" ;;
     *) echo "cannot read the memory limit '$limit'" >&2; exit 1 ;; esac

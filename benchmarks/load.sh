@@ -7,7 +7,7 @@
 #   benchmarks/load.sh https://127.0.0.1:8443/mutate my-reviews/   # any webhook, your reviews
 #
 # Environment: RATES (default "500 1000 2000"), SECONDS_PER_RATE (30), OUT (benchmarks/target/load),
-# JVM_FLAGS (default: knative/Dockerfile's, which the image runs with), DECISION_LOG (on, as shipped:
+# JVM_FLAGS (default: knative/image.conf's, which the image runs with), DECISION_LOG (on, as shipped:
 # the function writes its decision line for every admission to OUT/function.log; off leaves them out).
 # Needs Go (vegeta, from the Go module proxy, into ~/.cache/pod-identity-soak) and python3.
 set -euo pipefail

@@ -5,7 +5,7 @@
 # the median of RUNS starts per variant, RSS after the first answer, and RSS after 100,000
 # admissions.
 #
-# Measures what ships: the JVM flags are knative/Dockerfile's JVM_FLAGS (the script stops if an
+# Measures what ships: the JVM flags are knative/image.conf's JVM_FLAGS (the script stops if an
 # overlay's JAVA_TOOL_OPTIONS say otherwise), the heap is sized from the Knative overlay's memory
 # limit (-XX:MaxRAM stands in for the container's cgroup limit), and the AOT cache is trained as
 # the container build trains it: knative/train-aot.sh with the same flags, the same reviews and
@@ -37,9 +37,10 @@ curl -sf -X POST "http://127.0.0.1:$api_port/__admin/mappings" -d '{"request":{"
   "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/s3-reader"}}}}}' > /dev/null
 
 # The application where it runs, timestamps kept (the AOT cache describes these exact jars), and
-# the training run of knative/Dockerfile: same flags, environment and stand-in, other paths.
+# the training run of knative/build-image.sh: same flags, environment and stand-in, other paths
+# (and the JDK here, the image's JRE there).
 cp -a "$here/function/target/quarkus-app" "$work/app"
-(cd "$work/app" && JAVA_OPTS="$jvm_flags" \
+(cd "$work/app" && JAVA_OPTS="$jvm_flags $max_ram" \
   TRAIN_API_DIR="$here/knative/train-api" TRAIN_API_PORT=$train_api_port \
   POD_IDENTITY_CONTAINER_CREDENTIALS_CONFIG_FILE="$here/examples/pod-identity-associations.json" \
   POD_IDENTITY_AWS_DEFAULT_REGION=eu-west-1 \

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Training run for the JDK AOT cache (JEP 483/514/515), driven by knative/Dockerfile at build time.
+# Training run for the JDK AOT cache (JEP 483/514/515), driven by knative/build-image.sh when it
+# builds the image (and by benchmarks/startup.sh, which measures the result).
 #
 # Starts the function with -XX:AOTCacheOutput, sends it admission reviews until the admission path,
 # the JSON (de)serialisation and the health endpoints have been loaded and profiled, then stops it
@@ -7,23 +8,30 @@
 # production (/deployments, the same jar path as the production command line) with the same java
 # and the same GC and heap flags, after the application's files are in their final place with
 # their final timestamps: the cache describes exactly those jars, and the JVM does not reliably
-# notice when they change afterwards (see knative/Dockerfile).
+# notice when they change afterwards (knative/README.md, "The image").
+#
+# The function's JVM is started with the command in JAVA (default: java from the PATH), so that it
+# can run elsewhere than this script: build-image.sh starts the image's own JRE in a chroot of the
+# image's root file system, as the image's user. This script, the requests and the stand-in API
+# server stay outside; the chroot shares the network. TRAIN_ROOT names that root: the cache path
+# is then the JVM's, under TRAIN_ROOT for this script.
 #
 # With TRAIN_API_DIR, the ServiceAccounts come from a stand-in API server, so the cache also holds
 # what the first admission after a scale-from-zero needs in production: the fabric8 Kubernetes
 # client, its Vert.x HTTP client, the lookup cache and the fault-tolerance guard, warmed on real
-# GETs. The stand-in is the JDK's own file server (`java -m jdk.httpserver`, JEP 408), which the
-# Temurin JRE image ships: it answers GET /api/v1/namespaces/<ns>/serviceaccounts/<name> with the
-# file at that path under TRAIN_API_DIR (200, the ServiceAccount's JSON) and 404 for any other.
+# GETs. The stand-in is the JDK's own file server (`java -m jdk.httpserver`, JEP 408, the java on
+# the PATH): it answers GET /api/v1/namespaces/<ns>/serviceaccounts/<name> with the file at that
+# path under TRAIN_API_DIR (200, the ServiceAccount's JSON) and 404 for any other.
 # Plain HTTP, so TLS to a real API server is not trained.
 #
-# Needs only bash (the HTTP requests go through /dev/tcp): the Temurin JRE image has no curl.
+# Needs only bash: the HTTP requests go through /dev/tcp.
 #
 # usage: train-aot.sh <dir with AdmissionReview *.json files> [cache file, default app.aot]
-# environment: JAVA_OPTS (GC and heap flags), JAR (default quarkus-run.jar: give the path the
-# production command line uses), TRAIN_PORT (8080), TRAIN_ROUNDS (200 passes over the reviews),
-# TRAIN_API_DIR (absolute path of the stand-in API server's files; unset: no stand-in, the caller
-# configures where ServiceAccounts come from), TRAIN_API_PORT (18080)
+# environment: JAVA (command starting the function's JVM, default java), TRAIN_ROOT (the root
+# JAVA runs in, if not /), JAVA_OPTS (GC and heap flags), JAR (default quarkus-run.jar: give the
+# path the production command line uses), TRAIN_PORT (8080), TRAIN_ROUNDS (200 passes over the
+# reviews), TRAIN_API_DIR (absolute path of the stand-in API server's files; unset: no stand-in,
+# the caller configures where ServiceAccounts come from), TRAIN_API_PORT (18080)
 set -euo pipefail
 export LC_ALL=C              # ${#body} below must count bytes, not characters
 
@@ -63,12 +71,13 @@ if [ -n "${TRAIN_API_DIR:-}" ]; then
     done
 fi
 
-# shellcheck disable=SC2086  # JAVA_OPTS is a list of flags
-java ${JAVA_OPTS:-} "${api_opts[@]}" -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" -jar "$jar" &
+# shellcheck disable=SC2086  # JAVA is a command line, JAVA_OPTS a list of flags
+${JAVA:-java} ${JAVA_OPTS:-} "${api_opts[@]}" -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" \
+    -Dquarkus.http.host=127.0.0.1 -jar "$jar" &
 pid=$!
 trap 'kill -KILL "$pid" $api_pid 2>/dev/null || true' ERR EXIT
 
-for _ in $(seq 1 240); do
+for _ in $(seq 1 1200); do  # up to 5 minutes: a busy build machine may start it slowly
     case $(request GET /q/health/ready) in *" 200"*) break ;; esac
     kill -0 "$pid" || { echo "train-aot: the function exited before it was ready" >&2; exit 1; }
     sleep 0.25
@@ -80,11 +89,19 @@ for f in "$reviews"/*.json; do       # only AdmissionReviews, not the other exam
     case $(<"$f") in *'"AdmissionReview"'*) files+=("$f") ;; esac
 done
 [ ${#files[@]} -gt 0 ] || { echo "train-aot: no *.json in $reviews" >&2; exit 1; }
-# A training run whose lookups fail would fill the cache with the failure path: check first.
+# A training run whose lookups fail would fill the cache with the failure path: check first. The
+# first lookups of a cold JVM on a busy machine may outlast the lookup budget (3 s): a few tries.
 for f in "${files[@]}"; do
-    case $(WHOLE=1 request POST /mutate "$(cat "$f")") in
-        *"lookup failed"*) echo "train-aot: ServiceAccount lookups fail: $f" >&2; exit 1 ;;
-    esac
+    for try in 1 2 3 4 5; do
+        case $(WHOLE=1 request POST /mutate "$(cat "$f")") in
+            *"lookup failed"*) ;;
+            *) continue 2 ;;
+        esac
+        echo "train-aot: ServiceAccount lookup failed ($f, try $try)" >&2
+        sleep 1
+    done
+    echo "train-aot: ServiceAccount lookups fail: $f" >&2
+    exit 1
 done
 for ((i = 0; i < rounds; i++)); do
     for f in "${files[@]}"; do
@@ -101,5 +118,5 @@ echo "train-aot: sent $((rounds * ${#files[@]})) reviews; stopping the function 
 kill -TERM "$pid"
 wait "$pid" || true          # 143 after SIGTERM is the expected exit
 [ -z "$api_pid" ] || { kill "$api_pid"; wait "$api_pid" 2>/dev/null || true; }
-test -s "$cache" || { echo "train-aot: $cache was not written" >&2; exit 1; }
-ls -l "$cache"
+test -s "${TRAIN_ROOT:-}$cache" || { echo "train-aot: $cache was not written" >&2; exit 1; }
+ls -l "${TRAIN_ROOT:-}$cache"
