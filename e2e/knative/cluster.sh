@@ -288,6 +288,7 @@ stop_pid() {
 }
 
 do_stop() {
+  set +e   # clean up as much as possible, whatever fails
   local sock=$CTRD/containerd.sock
   for c in kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_pid "$c"; done
   if [ -S "$sock" ]; then
@@ -311,8 +312,8 @@ do_stop() {
   # What kube-proxy --cleanup leaves: the kubelet's own chains (KUBE-FIREWALL, the canaries).
   local table chain rule
   for table in filter nat mangle; do
-    iptables -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | sed 's/^-A/-D/' \
-      | while read -r rule; do eval "iptables -t $table $rule" 2>/dev/null || true; done
+    { iptables -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | sed 's/^-A/-D/' \
+      | while read -r rule; do eval "iptables -t $table $rule" 2>/dev/null || true; done; } || true
     for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do
       iptables -t "$table" -F "$chain" 2>/dev/null || true
     done
@@ -323,8 +324,8 @@ do_stop() {
   iptables -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -j DROP 2>/dev/null || true
   iptables -D FORWARD -o "$BRIDGE" ! -i "$BRIDGE" -j DROP 2>/dev/null || true
   # Mounts under the work directory (kubelet volumes, containerd snapshots) and pod namespaces.
-  awk '{print $2}' /proc/mounts | grep -E "^$W/|^/run/netns/cni-|^/var/run/netns/cni-" | sort -r \
-    | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { awk '{print $2}' /proc/mounts | grep -E "^$W/|^/run/netns/cni-|^/var/run/netns/cni-" | sort -r \
+    | while read -r m; do umount -l "$m" 2>/dev/null || true; done; } || true
   rm -f /var/run/netns/cni-* 2>/dev/null || true
   ip link del "$BRIDGE" 2>/dev/null || true
   # The pods' cgroups (cgroupfs driver), deepest first.
