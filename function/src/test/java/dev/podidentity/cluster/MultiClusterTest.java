@@ -145,6 +145,17 @@ class MultiClusterTest {
     }
 
     @Test
+    void theClusterPathWithATrailingSlashIsServedAndAFormBodyGets415() throws Exception {
+        assertTrue(env0(post("/clusters/beta/mutate/", "beta-secret"))
+                .contains("AWS_ROLE_ARN=arn:aws:iam::111122223333:role/beta-reader"));
+        Response form = given().contentType("application/x-www-form-urlencoded").header("Authorization",
+                "Bearer beta-secret").body(review)
+                .post("/clusters/beta/mutate");
+
+        assertEquals(415, form.statusCode(), form.asString());
+    }
+
+    @Test
     void theClusterPathServesOnlyPostLikeMutate() {
         Response response = given().header("Authorization", "Bearer beta-secret").get("/clusters/beta/mutate");
 
