@@ -84,7 +84,7 @@ class MultiClusterTest {
         post("/clusters/beta/mutate", "beta-secret");
         post("/clusters/beta/mutate", "beta-secret");
 
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = dev.podidentity.admission.MetricsEndpointTest.scrape();
 
         assertTrue(metrics.matches("(?s).*pod_identity_serviceaccount_cache_total\\{cluster=\"beta\",result=\"hit\"\\} [1-9].*"),
                 metrics);
