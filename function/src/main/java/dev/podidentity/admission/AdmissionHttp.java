@@ -124,7 +124,8 @@ public class AdmissionHttp {
         CallerToken token = clusters.callerToken(cluster).orElse(null);
         CallerCertificate certificate = clusters.callerCertificate(cluster).orElse(null);
         boolean tokenOk = token == null || token.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
-        boolean certificateOk = certificate == null || certificate.accepts(peerCertificates(ctx));
+        boolean certificateOk = certificate == null
+                || ctx.request().isSSL() && certificate.acceptsSession(ctx.request().sslSession());
         if (tokenOk && certificateOk) {
             return true;
         }
@@ -133,17 +134,6 @@ public class AdmissionHttp {
         ctx.response().putHeader("WWW-Authenticate", "Bearer");
         error(ctx, 401, "Unauthorized", "valid credentials for cluster " + cluster + " are required");
         return false;
-    }
-
-    private static java.security.cert.Certificate[] peerCertificates(RoutingContext ctx) {
-        if (!ctx.request().isSSL() || ctx.request().sslSession() == null) {
-            return null;
-        }
-        try {
-            return ctx.request().sslSession().getPeerCertificates();
-        } catch (javax.net.ssl.SSLPeerUnverifiedException noClientCertificate) {
-            return null;
-        }
     }
 
     private void guard(RoutingContext ctx) {
