@@ -44,6 +44,8 @@ public final class CallerCertificate {
     private static final String SESSION_KEY = "pod-identity.caller-certificate.";
 
     private final X500Principal subject;
+    /** Where this cluster's verdict is kept in a TLS session (clusters may share a subject). */
+    private final String sessionKey;
     /** The CA file's anchors (re-read when it changes), or null when the subject alone is checked. */
     private final WatchedFile<Anchors> ca;
 
@@ -54,6 +56,7 @@ public final class CallerCertificate {
     private CallerCertificate(X500Principal subject, WatchedFile<Anchors> ca) {
         this.subject = subject;
         this.ca = ca;
+        this.sessionKey = SESSION_KEY + subject.getName() + "@" + System.identityHashCode(this);
     }
 
     /**
@@ -127,13 +130,12 @@ public final class CallerCertificate {
             return accepts(chain);
         }
         Anchors anchors = ca.current();
-        String key = SESSION_KEY + subject.getName();
-        if (anchors != null && session.getValue(key) == anchors) {
+        if (anchors != null && session.getValue(sessionKey) == anchors) {
             return true;
         }
         boolean accepted = accepts(chain, anchors);
         if (accepted) {
-            session.putValue(key, anchors);
+            session.putValue(sessionKey, anchors);
         }
         return accepted;
     }
