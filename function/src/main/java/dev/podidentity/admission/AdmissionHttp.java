@@ -215,6 +215,11 @@ public class AdmissionHttp {
             // The reason may quote the body, so only the caller sees it, never the log.
             LOG.info("refused an admission request whose body is not a readable AdmissionReview");
             error(ctx, 400, "BadRequest", whyUnreadable(ctx.body() == null ? null : ctx.body().buffer()));
+        } else if (failure == null && status >= 400 && status < 500) {
+            // Refused before the function saw it, with a status and nothing more: say so, as such.
+            LOG.infof("refused an admission request with status %d", status);
+            error(ctx, status, status == 404 ? "NotFound" : "BadRequest",
+                    "the request was refused (HTTP " + status + ")");
         } else {
             LOG.error("admission failed", failure);
             error(ctx, 500, "InternalError", "the function failed to answer; see its log");
