@@ -6,6 +6,7 @@ import dev.podidentity.mutation.JsonPatchWriter;
 import dev.podidentity.mutation.Mutation;
 import dev.podidentity.mutation.PodMutator;
 import dev.podidentity.mutation.PodView;
+import dev.podidentity.serviceaccount.KubernetesNames;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,8 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class AdmissionHandler {
+
+    private static final int QUOTED_CHARS = 64;
 
     private final String cluster;
     private final IdentityResolver resolver;
@@ -68,6 +71,19 @@ public final class AdmissionHandler {
         if (pod == null) {
             return deny(request, null, "", request.podProblem(), "unreadable pod", started);
         }
+        // Names go into API URLs: check them as the API server does, before any lookup. Such a pod
+        // would be refused by the API server anyway; a denial says why in the function's words.
+        if (!KubernetesNames.isNamespace(request.namespace())) {
+            return deny(request, pod, "", "request.namespace '" + quoted(request.namespace())
+                    + "' is not a valid namespace name: a DNS-1123 label (at most 63 lower-case letters, digits"
+                    + " and '-', starting and ending with a letter or digit)", "invalid namespace", started);
+        }
+        if (!KubernetesNames.isServiceAccountName(pod.serviceAccountName())) {
+            return deny(request, pod, "", "spec.serviceAccountName '" + quoted(pod.serviceAccountName())
+                    + "' is not a valid ServiceAccount name: a DNS-1123 subdomain (at most 253 lower-case letters,"
+                    + " digits, '-' and '.', each part between dots starting and ending with a letter or digit)",
+                    "invalid service account name", started);
+        }
 
         Resolution resolution = resolver.resolve(request.namespace(), pod);
         if (resolution.denied()) {
@@ -104,6 +120,11 @@ public final class AdmissionHandler {
         decisions.accept(new Decision(cluster, orEmpty(request.namespace()), pod == null ? "" : pod.displayName(),
                 pod == null ? "" : pod.serviceAccountName(), mode, outcome, reason, System.nanoTime() - started,
                 orEmpty(request.uid())));
+    }
+
+    /** At most {@value #QUOTED_CHARS} characters of a value echoed in a message. */
+    private static String quoted(String value) {
+        return value.length() <= QUOTED_CHARS ? value : value.substring(0, QUOTED_CHARS) + "…";
     }
 
     private static String orEmpty(String value) {

@@ -12,6 +12,7 @@ import dev.podidentity.cluster.CallerToken;
 import dev.podidentity.cluster.ClusterRegistry;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.quarkus.runtime.configuration.MemorySize;
@@ -32,9 +33,12 @@ import java.util.Locale;
  * The HTTP edge of the admission path, in front of the Funqy function (which sees no headers):
  * cluster routing ({@code /clusters/<id>/mutate}: 404 for a cluster not served here), caller
  * authentication (401, before anything about any ServiceAccount is looked up), only {@code POST}
- * (405), only JSON (415, parameters such as {@code charset} allowed), and a JSON {@code Status}
- * body for every error answer — 400 for a body that is not an AdmissionReview, 413 over the size
- * limit, 500 for a fault — where Funqy alone would answer an empty body.
+ * (405), only JSON (415, parameters such as {@code charset} allowed, also when Quarkus already
+ * failed to parse a form body), and a JSON {@code Status} body for every error answer — 400 for a
+ * body that is not an AdmissionReview, 413 over the size limit, 500 only for a fault of the
+ * function — where Funqy alone would answer an empty body. A path with a trailing slash
+ * ({@code /mutate/}) is served as the path without it; a client that hangs up before it is
+ * answered is an INFO line, not an error.
  *
  * <pre>{@code
  * curl -i -X GET localhost:8080/mutate
@@ -93,7 +97,10 @@ public class AdmissionHttp {
 
     /** The same answer the Funqy function gives on {@code /mutate}, for the authenticated cluster. */
     private void answerForCluster(RoutingContext ctx) {
-        String cluster = ctx.get(CLUSTER);
+        answer(ctx, ctx.get(CLUSTER));
+    }
+
+    private void answer(RoutingContext ctx, String cluster) {
         Buffer body = ctx.body().buffer();
         ctx.vertx().executeBlocking(() -> {
             AdmissionReview review;
@@ -117,7 +124,8 @@ public class AdmissionHttp {
         CallerToken token = clusters.callerToken(cluster).orElse(null);
         CallerCertificate certificate = clusters.callerCertificate(cluster).orElse(null);
         boolean tokenOk = token == null || token.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
-        boolean certificateOk = certificate == null || certificate.accepts(peerCertificates(ctx));
+        boolean certificateOk = certificate == null
+                || ctx.request().isSSL() && certificate.acceptsSession(ctx.request().sslSession());
         if (tokenOk && certificateOk) {
             return true;
         }
@@ -128,33 +136,48 @@ public class AdmissionHttp {
         return false;
     }
 
-    private static java.security.cert.Certificate[] peerCertificates(RoutingContext ctx) {
-        if (!ctx.request().isSSL() || ctx.request().sslSession() == null) {
-            return null;
-        }
-        try {
-            return ctx.request().sslSession().getPeerCertificates();
-        } catch (javax.net.ssl.SSLPeerUnverifiedException noClientCertificate) {
-            return null;
-        }
-    }
-
     private void guard(RoutingContext ctx) {
-        if (ctx.get(CLUSTER) == null && !authenticated(ctx, ClusterRegistry.DEFAULT)) {
+        boolean clusterPath = ctx.get(CLUSTER) != null;
+        if (!clusterPath && !authenticated(ctx, ClusterRegistry.DEFAULT)) {
             return;
         }
-        if (ctx.request().method() != HttpMethod.POST) {
-            ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
-            error(ctx, 405, "MethodNotAllowed", "only POST is served on " + ctx.request().path());
+        if (refusedMethodOrType(ctx)) {
             return;
         }
-        String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        if (!isJson(contentType)) {
-            error(ctx, 415, "UnsupportedMediaType",
-                    "Content-Type must be application/json, was " + (contentType == null ? "absent" : contentType));
+        if (!clusterPath && !ctx.request().path().equals(MUTATE_PATH)) {
+            // "/mutate/", a webhook URL written with a trailing slash: Vert.x routes it here but the
+            // Funqy function answers only its exact path. Serve it the same, from the body Quarkus
+            // has read already, rather than let the API server get a 404 that failurePolicy: Ignore
+            // would hide.
+            answer(ctx, ClusterRegistry.DEFAULT);
             return;
         }
         ctx.next();
+    }
+
+    /**
+     * Answers 405 for a method other than POST and 415 for a body that is not JSON, and returns
+     * whether it did. Also asked when the request failed before the guard saw it: Quarkus parses a
+     * form body (curl's default type) before any route, and fails on a large one.
+     */
+    private boolean refusedMethodOrType(RoutingContext ctx) {
+        if (ctx.request().method() != HttpMethod.POST) {
+            ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
+            error(ctx, 405, "MethodNotAllowed", "only POST is served on " + ctx.request().path());
+            return true;
+        }
+        String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+        if (!isJson(contentType)) {
+            error(ctx, 415, "UnsupportedMediaType", "Content-Type must be application/json, was "
+                    + (contentType == null ? "absent" : quoted(contentType)));
+            return true;
+        }
+        return false;
+    }
+
+    /** At most 100 characters of a header echoed to the caller. */
+    private static String quoted(String header) {
+        return header.length() <= 100 ? header : header.substring(0, 100) + "…";
     }
 
     /** {@code application/json}, in any case, with or without parameters. */
@@ -173,7 +196,16 @@ public class AdmissionHttp {
         }
         Throwable failure = ctx.failure();
         int status = ctx.statusCode();
+        if (hungUp(ctx, failure)) {
+            // Nobody is left to answer; an API server that gave up (its webhook timeout) or a client
+            // that went away is not a fault of the function.
+            LOG.info("the client closed the connection before its admission request was answered");
+            return;
+        }
         BadReviewException badReview = badReview(failure);
+        if (status != 413 && badReview == null && refusedMethodOrType(ctx)) {
+            return;
+        }
         if (badReview != null) {
             error(ctx, 400, "BadRequest", badReview.getMessage());
         } else if (status == 413) {
@@ -183,10 +215,24 @@ public class AdmissionHttp {
             // The reason may quote the body, so only the caller sees it, never the log.
             LOG.info("refused an admission request whose body is not a readable AdmissionReview");
             error(ctx, 400, "BadRequest", whyUnreadable(ctx.body() == null ? null : ctx.body().buffer()));
+        } else if (failure == null && status >= 400 && status < 500) {
+            // Refused before the function saw it, with a status and nothing more: say so, as such.
+            LOG.infof("refused an admission request with status %d", status);
+            error(ctx, status, status == 404 ? "NotFound" : "BadRequest",
+                    "the request was refused (HTTP " + status + ")");
         } else {
             LOG.error("admission failed", failure);
             error(ctx, 500, "InternalError", "the function failed to answer; see its log");
         }
+    }
+
+    private static boolean hungUp(RoutingContext ctx, Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof HttpClosedException) {
+                return true;
+            }
+        }
+        return ctx.response().closed();
     }
 
     /** Funqy wraps what the function throws; the cause chain holds ours. */

@@ -2,6 +2,8 @@ package dev.podidentity.cluster;
 
 import dev.podidentity.config.WatchedFile;
 
+import org.jboss.logging.Logger;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -10,8 +12,9 @@ import java.time.Duration;
 
 /**
  * The bearer token an API server must present to the function, read from a file that can be
- * rotated (re-read when it changes), compared in constant time. A missing or empty file lets no
- * one in.
+ * rotated (re-read when it changes), compared in constant time. A missing, empty or blank file lets
+ * no one in, also when it held a token before: emptying the file is how an operator locks callers
+ * out, so it must not keep the old token valid.
  *
  * <pre>{@code
  * CallerToken token = CallerToken.watching(Path.of("/etc/pod-identity/clusters/prod/caller-token"), Duration.ofSeconds(1));
@@ -20,6 +23,7 @@ import java.time.Duration;
  */
 public final class CallerToken {
 
+    private static final Logger LOG = Logger.getLogger(CallerToken.class);
     private static final String BEARER = "Bearer ";
 
     private final WatchedFile<byte[]> file;
@@ -29,7 +33,7 @@ public final class CallerToken {
     }
 
     public static CallerToken watching(Path path, Duration checkInterval) {
-        return new CallerToken(new WatchedFile<>(path, CallerToken::digestOfToken, null, checkInterval,
+        return new CallerToken(new WatchedFile<>(path, content -> digestOfToken(path, content), null, checkInterval,
                 System::nanoTime));
     }
 
@@ -45,10 +49,12 @@ public final class CallerToken {
         return MessageDigest.isEqual(expected, presented);
     }
 
-    private static byte[] digestOfToken(byte[] content) {
+    /** Null, which no header matches, for a blank file: not an error that would keep the old token. */
+    private static byte[] digestOfToken(Path path, byte[] content) {
         String token = new String(content, StandardCharsets.UTF_8).strip();
         if (token.isEmpty()) {
-            throw new IllegalArgumentException("the token file is empty");
+            LOG.warnf("caller token file %s is empty: no caller is accepted until it holds a token", path);
+            return null;
         }
         return digest(token.getBytes(StandardCharsets.UTF_8));
     }

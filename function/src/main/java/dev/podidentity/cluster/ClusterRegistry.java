@@ -67,6 +67,7 @@ public class ClusterRegistry {
     private final Metrics metrics;
     private final DecisionLog decisionLog = new DecisionLog();
     private final Map<String, CallerToken> callerTokens = new ConcurrentHashMap<>();
+    private final Map<String, CallerCertificate> callerCertificates = new ConcurrentHashMap<>();
     private final Map<String, Served> served = new ConcurrentHashMap<>();
 
     private record Served(AdmissionHandler handler, ClusterApi api) {
@@ -91,6 +92,19 @@ public class ClusterRegistry {
         callerCertificate(DEFAULT);
     }
 
+    /** Says at start-up which clusters accept a certificate subject signed by any trusted CA. */
+    void warnAboutSubjectsWithoutCa(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent started) {
+        for (String cluster : callerCertificates.keySet()) {
+            if (!callerCertificates.get(cluster).checksIssuer()) {
+                LOG.warnf("cluster %s authenticates callers by certificate subject alone: a certificate with "
+                        + "subject %s signed by any CA of the shared trust store is accepted, another cluster's CA "
+                        + "too. Set %s.caller-certificate-ca-file to that cluster's CA.", cluster,
+                        callerCertificates.get(cluster), DEFAULT.equals(cluster) ? "pod-identity"
+                                : "pod-identity.clusters." + cluster);
+            }
+        }
+    }
+
     /** Whether the deployment serves that cluster. */
     public boolean knows(String cluster) {
         return DEFAULT.equals(cluster) || config.clusters().containsKey(cluster);
@@ -104,11 +118,27 @@ public class ClusterRegistry {
                 c -> CallerToken.watching(path, config.fileCheckInterval())));
     }
 
-    /** The client-certificate subject the cluster's API server must present, if the cluster requires one. */
+    /** The client certificate the cluster's API server must present, if the cluster requires one. */
     public Optional<CallerCertificate> callerCertificate(String cluster) {
+        CallerCertificate known = callerCertificates.get(cluster);
+        if (known != null) {
+            return Optional.of(known);
+        }
         Optional<String> subject = DEFAULT.equals(cluster) ? config.callerCertificateSubject()
                 : config.clusters().get(cluster).callerCertificateSubject();
-        return subject.map(CallerCertificate::of);
+        Optional<Path> ca = DEFAULT.equals(cluster) ? config.callerCertificateCaFile()
+                : config.clusters().get(cluster).callerCertificateCaFile();
+        if (subject.isEmpty()) {
+            if (ca.isPresent()) {
+                throw new IllegalArgumentException("cluster " + cluster + " has caller-certificate-ca-file but no "
+                        + "caller-certificate-subject: whose certificate should it accept?");
+            }
+            return Optional.empty();
+        }
+        // One per cluster, made at start: it keeps the CA file watched and its verdicts in TLS sessions.
+        return Optional.of(callerCertificates.computeIfAbsent(cluster, c -> ca
+                .map(file -> CallerCertificate.of(subject.get(), file, config.fileCheckInterval()))
+                .orElseGet(() -> CallerCertificate.of(subject.get()))));
     }
 
     /** The API server of a named cluster (built on first use, shared with its admissions). */

@@ -71,6 +71,9 @@ public interface PodIdentityConfig {
     /** The client-certificate subject the caller of {@code /mutate} must present over mTLS (RFC 2253). */
     Optional<String> callerCertificateSubject();
 
+    /** The CA (PEM) the caller of {@code /mutate}'s client certificate must chain to. */
+    Optional<Path> callerCertificateCaFile();
+
     /** The clusters served at {@code /clusters/<id>/mutate}, by id. */
     Map<String, Cluster> clusters();
 
@@ -104,6 +107,13 @@ public interface PodIdentityConfig {
          * a trust store of the callers' CA.
          */
         Optional<String> callerCertificateSubject();
+
+        /**
+         * The CA (PEM, one or more certificates) this cluster's client certificate must chain to,
+         * the only trust anchor of its chain. Without it the subject alone is checked, and any CA
+         * of the shared trust store will do, another cluster's too (a warning at start-up says so).
+         */
+        Optional<Path> callerCertificateCaFile();
 
         /** OpenID discovery served for this cluster (self-hosted clusters). */
         Oidc oidc();

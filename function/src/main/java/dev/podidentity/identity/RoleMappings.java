@@ -8,9 +8,6 @@ import dev.podidentity.serviceaccount.ServiceAccountRef;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.nio.file.FileSystems;
-import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -30,7 +27,7 @@ import java.util.Optional;
  * }</pre>
  *
  * <p>A key's namespace may also be a glob such as {@code team-?} or {@code team-[ab]} or end in an
- * asterisk, and a lone asterisk stands for every namespace.
+ * asterisk ({@link NamespaceGlob}), and a lone asterisk stands for every namespace.
  *
  * <p>Lookup order: the exact {@code ns/sa}, then namespace globs (the longest pattern wins, then the
  * alphabetically first), then the any-namespace entry. Field names match
@@ -44,7 +41,7 @@ public final class RoleMappings {
     private static final Logger LOG = Logger.getLogger(RoleMappings.class);
     private static final JsonMapper JSON = new JsonMapper();
 
-    private record Glob(String pattern, PathMatcher matcher, String serviceAccount, RoleMapping mapping) {
+    private record Glob(String pattern, NamespaceGlob matcher, String serviceAccount, RoleMapping mapping) {
     }
 
     private final Map<String, RoleMapping> exact;
@@ -62,7 +59,7 @@ public final class RoleMappings {
         if (mapping != null) {
             return Optional.of(mapping);
         }
-        Path namespace = Path.of(ref.namespace());
+        String namespace = ref.namespace();
         for (Glob glob : globs) {
             if (glob.serviceAccount().equals(ref.name()) && glob.matcher().matches(namespace)) {
                 return Optional.of(glob.mapping());
@@ -99,10 +96,9 @@ public final class RoleMappings {
             String serviceAccount = key.substring(slash + 1);
             if (namespace.equals("*")) {
                 anyNamespace.put(serviceAccount, mapping);
-            } else if (namespace.chars().anyMatch(c -> c == '*' || c == '?' || c == '[')) {
+            } else if (NamespaceGlob.isGlob(namespace)) {
                 try {
-                    globs.add(new Glob(namespace, FileSystems.getDefault().getPathMatcher("glob:" + namespace),
-                            serviceAccount, mapping));
+                    globs.add(new Glob(namespace, NamespaceGlob.compile(namespace), serviceAccount, mapping));
                 } catch (IllegalArgumentException e) {
                     LOG.warnf("mapping entry '%s' skipped: bad namespace pattern: %s", key, e.getMessage());
                 }

@@ -249,9 +249,14 @@ public final class PodViewReader {
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String sourceField = p.currentName();
                     JsonToken sourceValue = p.nextToken();
-                    if (sourceField.equals("serviceAccountToken")) {
-                        tokenPath = sourceValue == JsonToken.START_OBJECT ? stringField(p, "path") : null;
+                    if (sourceField.equals("serviceAccountToken") && sourceValue == JsonToken.START_OBJECT) {
+                        tokenPath = stringField(p, "path");
                     } else {
+                        // Anything else, including a token source that is not an object (it projects
+                        // no token), is skipped whole, so reading goes on after it.
+                        if (sourceField.equals("serviceAccountToken")) {
+                            tokenPath = null;
+                        }
                         p.skipChildren();
                     }
                 }

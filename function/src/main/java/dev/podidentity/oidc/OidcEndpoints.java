@@ -42,7 +42,9 @@ import java.util.concurrent.ExecutorService;
  * }</pre>
  *
  * <p>Keys come from the configured PEM files (re-read when they change), else from the cluster's
- * own {@code /openid/v1/jwks}, cached and guarded like ServiceAccount lookups.
+ * own {@code /openid/v1/jwks}, cached and guarded like ServiceAccount lookups, and checked
+ * ({@link JwksCheck}) before either: a document that is not a set of public keys is answered 503
+ * and never cached.
  */
 @ApplicationScoped
 public class OidcEndpoints {
@@ -141,8 +143,9 @@ public class OidcEndpoints {
     }
 
     private Source fromApiServer(ClusterApi api) {
-        CachedLookup<String, String> lookup = new CachedLookup<>("JWKS", path -> api.guard().call(
-                "GET " + path, () -> api.client().raw(api.client().getMasterUrl().toString().replaceAll("/$", "") + path)),
+        CachedLookup<String, String> lookup = new CachedLookup<>("JWKS", path -> checkedJwks(api.cluster(),
+                api.guard().call("GET " + path,
+                        () -> api.client().raw(api.client().getMasterUrl().toString().replaceAll("/$", "") + path))),
                 new LookupSettings(lookupSettings.requestTimeout(), lookupSettings.maxRetries(),
                         lookupSettings.retryDelay(), lookupSettings.retryJitter(), lookupSettings.budget(),
                         Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofHours(24), 10,
@@ -156,5 +159,18 @@ public class OidcEndpoints {
             }
             return jwks;
         };
+    }
+
+    /** The API server's JWKS, refused (so neither cached here nor served) unless it is one of public keys. */
+    private static String checkedJwks(String cluster, String jwks) {
+        if (jwks == null) {
+            return null;
+        }
+        try {
+            return JwksCheck.checked(jwks);
+        } catch (IllegalArgumentException e) {
+            throw new LookupFailedException("the API server of cluster " + cluster + " serves a JWKS that is refused: "
+                    + e.getMessage(), e);
+        }
     }
 }

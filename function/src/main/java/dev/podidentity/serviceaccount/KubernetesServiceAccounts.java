@@ -40,6 +40,11 @@ public final class KubernetesServiceAccounts implements ServiceAccountSource {
 
     @Override
     public Optional<ServiceAccount> find(ServiceAccountRef ref) {
+        if (!KubernetesNames.isValid(ref)) {
+            // No such ServiceAccount can exist, and the name must not reach a URL. Admissions are
+            // denied before this; the check stays for every other caller.
+            return Optional.empty();
+        }
         return lookup.get(ref);
     }
 

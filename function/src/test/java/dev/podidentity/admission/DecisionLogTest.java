@@ -107,4 +107,45 @@ class DecisionLogTest {
         assertFalse(lines.get(1).contains("TOPSECRET"), lines.get(1));
         assertTrue(lines.get(2).contains("\"outcome\":\"error\""), lines.get(2));
     }
+
+    @Test
+    void aHugeFieldIsCutWithAMarkerSoTheLineStaysSmall() throws Exception {
+        String uid = "u".repeat(100_000);
+        handler().handle(TestJson.review(json("{'apiVersion':'admission.k8s.io/v1','kind':'AdmissionReview',"
+                + "'request':{'uid':'" + uid + "','kind':{'kind':'Pod'},'operation':'CREATE','namespace':'shop',"
+                + "'object':{'metadata':{'generateName':'" + "p".repeat(100_000) + "'},"
+                + "'spec':{'serviceAccountName':'api','containers':[]}}}}")));
+
+        assertEquals(1, lines.size());
+        String line = lines.get(0);
+        assertTrue(line.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= DecisionLog.MAX_LINE_BYTES,
+                "length " + line.length());
+        JsonNode decision = MAPPER.readTree(line);
+        assertCut(decision.get("uid").asText(), 'u', 100_000);
+        assertCut(decision.get("pod").asText(), 'p', 100_000);
+        assertEquals("api", decision.get("serviceAccount").asText());
+    }
+
+    @Test
+    void everyLineHasAFixedMaximumSizeWhateverItsFields() throws Exception {
+        // Control characters and lone surrogates are the longest to escape: 6 bytes each.
+        String worst = "\u0001\uD800".repeat(50_000);
+        Decision decision = new Decision(worst, worst, worst, worst, worst, Outcome.ERROR, worst, Long.MAX_VALUE, worst);
+
+        String line = DecisionLog.json(decision);
+
+        assertTrue(line.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= DecisionLog.MAX_LINE_BYTES,
+                "length " + line.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        assertTrue(DecisionLog.MAX_LINE_BYTES <= 4096, "one atomic write to a pipe (PIPE_BUF)");
+        MAPPER.readTree(line);
+        assertFalse(line.contains("\n"));
+    }
+
+    /** A run of the character, then the marker counting what was cut: together the original length. */
+    static void assertCut(String value, char c, int originalLength) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(" + c + "+)…\\((\\d+) more\\)").matcher(value);
+        assertTrue(m.matches(), value);
+        assertEquals(originalLength, m.group(1).length() + Integer.parseInt(m.group(2)));
+        assertTrue(m.group(1).length() >= 253, "a name Kubernetes allows is never cut");
+    }
 }

@@ -2,6 +2,7 @@ package dev.podidentity.admission;
 
 import io.quarkus.test.junit.QuarkusTest;
 
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -13,12 +14,17 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The SPEC §8 admission metrics on /q/metrics, counted per outcome and mode, labelled by cluster. */
+/**
+ * The SPEC §8 admission metrics on the management interface's /q/metrics, counted per outcome and
+ * mode, labelled by cluster; nothing of them on the public port.
+ */
 @QuarkusTest
-class MetricsEndpointTest {
+public class MetricsEndpointTest {
 
-    static String scrape() {
-        return given().get("/q/metrics").then().statusCode(200).extract().asString();
+    /** The metrics, from the management interface (its own port; the public one does not serve them). */
+    public static String scrape() {
+        int port = ConfigProvider.getConfig().getValue("quarkus.management.test-port", Integer.class);
+        return given().port(port).get("/q/metrics").then().statusCode(200).extract().asString();
     }
 
     /** The value of one sample, 0 when absent (other tests share the application). */
@@ -61,6 +67,48 @@ class MetricsEndpointTest {
         for (String le : new String[] {"0.001", "0.002", "0.003", "0.005", "0.007", "0.01"}) {
             assertTrue(after.contains("pod_identity_admission_duration_seconds_bucket{cluster=\"default\",le=\"" + le + "\"}"),
                     "bucket " + le);
+        }
+    }
+
+    @Test
+    void thePublicPortServesNoMetricsButStillTheHealthProbes() {
+        assertEquals(404, given().get("/q/metrics").statusCode());
+        given().get("/q/health/ready").then().statusCode(200);
+        given().get("/q/health/live").then().statusCode(200);
+    }
+
+    @Test
+    void uriTagsAreRouteTemplatesNeverRawPaths() {
+        given().get("/anything-" + "x".repeat(40)).then().statusCode(404);
+        given().post("/mutate/../etc/passwd-probe").then().statusCode(404);
+        given().contentType("application/json").body("{}").post("/clusters/unknown-cluster-probe/mutate").then()
+                .statusCode(404);
+        given().get("/clusters/unknown-oidc-probe/openid/v1/jwks").then().statusCode(404);
+        given().contentType("text/plain").body("x").post("/mutate/").then().statusCode(415);
+        given().get("/q/health/ready?probe=query-probe").then().statusCode(200);
+        for (String path : new String[] {"//mutate", "/mutate;jsessionid=probe1", "/q/health/probe2", "/q/probe3",
+            "/q/metrics/probe4", "/clusters/probe5/.well-known/x", "/probe6/", "/%70robe7", "/mutate/probe8",
+            "/clusters/probe9/mutate/x", "/q/health/ready/probe10", "/q/dev-ui/probe11", "/q/openapi"}) {
+            given().get(path);
+            given().contentType("application/json").body("{}").post(path);
+        }
+        String big = "{\"pad\":\"" + "x".repeat(3 * 1024 * 1024 + 10) + "\"}";
+        given().contentType("application/json").body(big).post("/too-large-probe12");
+        given().contentType("application/x-www-form-urlencoded").body("a=" + "x".repeat(5000)).post("/form-probe13");
+        given().header("Expect", "100-continue").get("/probe14");
+
+        String metrics = scrape();
+        Matcher uri = Pattern.compile("http_server_requests_seconds_count\\{[^}]*uri=\"([^\"]*)\"").matcher(metrics);
+        java.util.Set<String> uris = new java.util.TreeSet<>();
+        while (uri.find()) {
+            uris.add(uri.group(1));
+        }
+        assertTrue(uris.contains("/mutate"), uris.toString());
+        java.util.Set<String> allowed = java.util.Set.of("/mutate", "/clusters/{cluster}/mutate",
+                "/clusters/{cluster}/.well-known/openid-configuration", "/clusters/{cluster}/openid/v1/jwks",
+                "NOT_FOUND", "REDIRECTION", "UNKNOWN");
+        for (String tag : uris) {
+            assertTrue(allowed.contains(tag), "uri tag " + tag + " of " + uris);
         }
     }
 }

@@ -34,4 +34,19 @@ class CallerTokenTest {
         assertFalse(empty.accepts("Bearer "));
         assertFalse(empty.accepts("Bearer  "));
     }
+
+    @Test
+    void aTokenFileEmptiedLaterLetsNoOneInEither() throws Exception {
+        Path file = Files.writeString(dir.resolve("t"), "s3cret\n");
+        CallerToken token = CallerToken.watching(file, Duration.ZERO);
+        assertTrue(token.accepts("Bearer s3cret"));
+
+        Files.writeString(file, " \n\t");
+
+        assertFalse(token.accepts("Bearer s3cret"), "an emptied file must not keep the old token valid");
+        assertFalse(token.accepts("Bearer "));
+
+        Files.writeString(file, "rotated");
+        assertTrue(token.accepts("Bearer rotated"), "a token written again is honoured");
+    }
 }

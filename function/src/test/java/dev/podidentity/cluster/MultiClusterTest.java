@@ -1,6 +1,7 @@
 package dev.podidentity.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -83,7 +84,7 @@ class MultiClusterTest {
         post("/clusters/beta/mutate", "beta-secret");
         post("/clusters/beta/mutate", "beta-secret");
 
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = dev.podidentity.admission.MetricsEndpointTest.scrape();
 
         assertTrue(metrics.matches("(?s).*pod_identity_serviceaccount_cache_total\\{cluster=\"beta\",result=\"hit\"\\} [1-9].*"),
                 metrics);
@@ -144,9 +145,66 @@ class MultiClusterTest {
     }
 
     @Test
+    void theClusterPathWithATrailingSlashIsServedAndAFormBodyGets415() throws Exception {
+        assertTrue(env0(post("/clusters/beta/mutate/", "beta-secret"))
+                .contains("AWS_ROLE_ARN=arn:aws:iam::111122223333:role/beta-reader"));
+        Response form = given().contentType("application/x-www-form-urlencoded").header("Authorization",
+                "Bearer beta-secret").body(review)
+                .post("/clusters/beta/mutate");
+
+        assertEquals(415, form.statusCode(), form.asString());
+    }
+
+    @Test
     void theClusterPathServesOnlyPostLikeMutate() {
         Response response = given().header("Authorization", "Bearer beta-secret").get("/clusters/beta/mutate");
 
         assertEquals(405, response.statusCode());
+    }
+
+    @Test
+    void invalidServiceAccountNamesAndNamespacesAreDeniedAndNeverReachTheApiServer() throws Exception {
+        String original = review;
+        String[] names = {"api#x", "api?x=1", "../../kube-system/serviceaccounts/x", "a/b", "a%2Fb", "API", "-a",
+            "a-", "a..b", ".a", "a b", "a\u0000", "\u00e9", "a".repeat(254)};
+        for (String name : names) {
+            ObjectNode changed = (ObjectNode) MAPPER.readTree(original);
+            ((ObjectNode) changed.at("/request/object/spec")).put("serviceAccountName", name);
+            review = changed.toString();
+
+            JsonNode answer = MAPPER.readTree(post("/clusters/beta/mutate", "beta-secret").then().statusCode(200)
+                    .extract().asByteArray());
+
+            assertEquals(false, answer.at("/response/allowed").booleanValue(), name);
+            assertEquals("0b5a2c1e-0000-4000-8000-000000000001", answer.at("/response/uid").asText());
+            assertTrue(answer.at("/response/status/message").asText().startsWith("spec.serviceAccountName '"),
+                    answer.toString());
+            assertTrue(answer.at("/response/status/message").asText().contains(
+                    "is not a valid ServiceAccount name"), answer.toString());
+        }
+        String[] namespaces = {"kube-system/serviceaccounts", "..", "NS", "a.b", "a".repeat(64), "a\u0000", "a#b"};
+        for (String namespace : namespaces) {
+            ObjectNode changed = (ObjectNode) MAPPER.readTree(original);
+            ((ObjectNode) changed.get("request")).put("namespace", namespace);
+            review = changed.toString();
+
+            JsonNode answer = MAPPER.readTree(post("/clusters/beta/mutate", "beta-secret").then().statusCode(200)
+                    .extract().asByteArray());
+
+            assertEquals(false, answer.at("/response/allowed").booleanValue(), namespace);
+            assertTrue(answer.at("/response/status/message").asText().contains("is not a valid namespace name"),
+                    answer.toString());
+        }
+        assertEquals(0, apiRequests());
+
+        review = original;
+        ObjectNode longest = (ObjectNode) MAPPER.readTree(original);
+        String name = "a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(61);
+        ((ObjectNode) longest.at("/request/object/spec")).put("serviceAccountName", name);
+        ((ObjectNode) longest.get("request")).put("namespace", "n".repeat(63));
+        review = longest.toString();
+        JsonNode answer = MAPPER.readTree(post("/clusters/beta/mutate", "beta-secret").asByteArray());
+        assertEquals(true, answer.at("/response/allowed").booleanValue(), "valid names of the greatest length");
+        assertTrue(apiRequests() > 0, "looked up");
     }
 }

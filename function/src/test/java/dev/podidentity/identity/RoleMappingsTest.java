@@ -74,4 +74,38 @@ class RoleMappingsTest {
             throw new AssertionError(e);
         }
     }
+
+    @Test
+    void anyNamespaceStringIsMatchedAgainstGlobsWithoutFailing() throws Exception {
+        RoleMappings mappings = RoleMappings.parse(CONFIG);
+
+        for (String namespace : new String[] {"team-\u0000x", "team-a\u0000", "\u0000", "team-:*?<>|\\x",
+                "..", "team-\uD800"}) {
+            String expected = namespace.startsWith("team-a") ? "arn:aws:iam::111122223333:role/team-a-glob"
+                    : namespace.startsWith("team-") ? "arn:aws:iam::111122223333:role/team-glob"
+                            : "arn:aws:iam::111122223333:role/any";
+            assertEquals(expected, role(mappings, namespace, "ci"), namespace);
+        }
+    }
+
+    @Test
+    void globsMatchLikeShellPatterns() throws Exception {
+        RoleMappings mappings = RoleMappings.parse("""
+                {"team-?/a":      {"RoleARN": "arn:aws:iam::111122223333:role/one-char"},
+                 "t[a-c]am-x/b":  {"RoleARN": "arn:aws:iam::111122223333:role/range"},
+                 "t[!a]am-y/b":   {"RoleARN": "arn:aws:iam::111122223333:role/negated"},
+                 "*-prod-*/c":    {"RoleARN": "arn:aws:iam::111122223333:role/infix"},
+                 "bad[/d":        {"RoleARN": "arn:aws:iam::111122223333:role/unclosed"}}""");
+
+        assertEquals("arn:aws:iam::111122223333:role/one-char", role(mappings, "team-1", "a"));
+        assertEquals(null, role(mappings, "team-12", "a"));
+        assertEquals("arn:aws:iam::111122223333:role/range", role(mappings, "tbam-x", "b"));
+        assertEquals(null, role(mappings, "tdam-x", "b"));
+        assertEquals("arn:aws:iam::111122223333:role/negated", role(mappings, "tbam-y", "b"));
+        assertEquals(null, role(mappings, "taam-y", "b"));
+        assertEquals("arn:aws:iam::111122223333:role/infix", role(mappings, "eu-prod-1", "c"));
+        assertEquals("arn:aws:iam::111122223333:role/infix", role(mappings, "-prod-", "c"));
+        assertEquals(null, role(mappings, "eu-prod", "c"));
+        assertEquals(null, role(mappings, "bad[", "d"), "an invalid pattern is skipped");
+    }
 }

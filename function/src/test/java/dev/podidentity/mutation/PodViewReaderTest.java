@@ -63,4 +63,24 @@ class PodViewReaderTest {
         assertTrue(fromBytes.hasEnv("AWS_REGION"));
         assertThrows(IllegalArgumentException.class, () -> fromBytes.hasEnv("DB_URL"));
     }
+
+    @Test
+    void aServiceAccountTokenSourceThatIsNotAnObjectProjectsNoTokenAndIsSkipped() throws Exception {
+        for (String value : new String[] {"[1,{'path':'token'}]", "'token'", "7", "null", "true"}) {
+            String pod = "{'spec':{'volumes':[{'name':'aws-iam-token','projected':{'sources':["
+                    + "{'serviceAccountToken':" + value + ",'configMap':{'name':'x'}},"
+                    + "{'serviceAccountToken':{'path':'other'}}]}}],"
+                    + "'containers':[{'name':'a','env':[{'name':'AWS_REGION'}]}]}}";
+            PodView fromTree = PodViewReader.read(json(pod));
+            PodView fromBytes;
+            try (var parser = dev.podidentity.TestJson.MAPPER.createParser(pod.replace('\'', '"'))) {
+                parser.nextToken();
+                fromBytes = PodViewReader.read(parser);
+            }
+
+            assertEquals(fromTree, fromBytes, value);
+            assertEquals(java.util.Set.of("other"), fromTree.volumes().get(0).serviceAccountTokenPaths(), value);
+            assertEquals("a", fromTree.containers().get(0).name(), value);
+        }
+    }
 }

@@ -1,0 +1,137 @@
+package dev.podidentity.cluster;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Certificate authorities and the certificates they sign, made in the test (EC P-256: fast to
+ * generate), with the PEM and key material a TLS client or server needs.
+ *
+ * <pre>{@code
+ * TestCertificates.Issued ca = TestCertificates.authority("CN=delta-ca");
+ * TestCertificates.Issued apiServer = ca.sign("CN=kube-apiserver,O=delta", false);
+ * apiServer.chain(); // [leaf, ca]
+ * }</pre>
+ */
+public final class TestCertificates {
+
+    private static final AtomicLong SERIAL = new AtomicLong(System.nanoTime());
+
+    private TestCertificates() {
+    }
+
+    /** A certificate with its key, and the certificate that signed it (null for a root). */
+    public record Issued(X509Certificate certificate, KeyPair keys, Issued issuer) {
+
+        /** A certificate signed by this one; a CA if {@code ca}. */
+        public Issued sign(String subject, boolean ca) {
+            return issue(subject, ca, this);
+        }
+
+        /** This certificate, then its issuers up to the root. */
+        public X509Certificate[] chain() {
+            java.util.List<X509Certificate> chain = new java.util.ArrayList<>();
+            for (Issued i = this; i != null; i = i.issuer()) {
+                chain.add(i.certificate());
+            }
+            return chain.toArray(X509Certificate[]::new);
+        }
+
+        /** The certificate as PEM. */
+        public String pem() {
+            return TestCertificates.pem(certificate);
+        }
+
+        /** The private key as PKCS#8 PEM. */
+        public String keyPem() {
+            return "-----BEGIN PRIVATE KEY-----\n"
+                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                            .encodeToString(keys.getPrivate().getEncoded())
+                    + "\n-----END PRIVATE KEY-----\n";
+        }
+
+        /** Writes the certificate as PEM. */
+        public Path writePem(Path file) {
+            try {
+                return Files.writeString(file, pem());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** A self-signed certificate authority. */
+    public static Issued authority(String subject) {
+        return issue(subject, true, null);
+    }
+
+    /** A self-signed certificate that is not a CA. */
+    public static Issued selfSigned(String subject) {
+        return issue(subject, false, null);
+    }
+
+    public static String pem(X509Certificate certificate) {
+        try {
+            return "-----BEGIN CERTIFICATE-----\n"
+                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                            .encodeToString(certificate.getEncoded())
+                    + "\n-----END CERTIFICATE-----\n";
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Issued issue(String subject, boolean ca, Issued issuer) {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair keys = generator.generateKeyPair();
+            KeyPair signer = issuer == null ? keys : issuer.keys();
+            // From the JDK's encoding: BouncyCastle reads an RFC 2253 string in the other order.
+            X500Name subjectName = X500Name.getInstance(new javax.security.auth.x500.X500Principal(subject).getEncoded());
+            X500Name issuerName = issuer == null ? subjectName
+                    : X500Name.getInstance(issuer.certificate().getSubjectX500Principal().getEncoded());
+            Instant now = Instant.now();
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuerName,
+                    BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(now.minus(Duration.ofHours(1))),
+                    Date.from(now.plus(Duration.ofDays(2))), subjectName, keys.getPublic());
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(ca
+                    ? KeyUsage.keyCertSign | KeyUsage.cRLSign
+                    : KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+            if (!ca) {
+                builder.addExtension(Extension.subjectAlternativeName, false,
+                        new org.bouncycastle.asn1.x509.GeneralNames(new org.bouncycastle.asn1.x509.GeneralName(
+                                org.bouncycastle.asn1.x509.GeneralName.dNSName, "localhost")));
+            }
+            X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(
+                    builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
+            return new Issued(certificate, keys, issuer);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot make a test certificate for " + subject, e);
+        }
+    }
+}
