@@ -19,7 +19,7 @@ java="$JAVA_HOME/bin/java"
 jar=$(function_jar)
 wiremock=$(wiremock_jar)
 
-api_port=18201; fn_port=18202
+api_port=18201; fn_port=18202; metrics_port=18203
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
@@ -42,7 +42,7 @@ start_api() {
 
 start_api
 # The heap bound of the shipped manifests (knative/: 384Mi limit), so RSS drift means a leak.
-"$java" -Xmx256m -Dquarkus.http.port=$fn_port -Dquarkus.http.host=127.0.0.1 \
+"$java" -Xmx256m -Dquarkus.http.port=$fn_port -Dquarkus.management.port=$metrics_port -Dquarkus.http.host=127.0.0.1 \
   -Dpod-identity.kubernetes.api-server-url="http://127.0.0.1:$api_port" \
   -Dquarkus.log.category.\"dev.podidentity.decision\".level=WARN \
   -jar "$jar" > "$work/function.log" 2>&1 &
@@ -77,7 +77,7 @@ PY
 
 rss() { ps -o rss= -p "$fn_pid" | tr -d ' '; }
 stale() {
-  curl -s "http://127.0.0.1:$fn_port/q/metrics" | awk '/^pod_identity_serviceaccount_cache_total\{cluster="default",result="stale"\}/ {print $2}'
+  curl -s "http://127.0.0.1:$metrics_port/q/metrics" | awk '/^pod_identity_serviceaccount_cache_total\{cluster="default",result="stale"\}/ {print $2}'
 }
 # Warm-up at the full rate, so the first phase measures a warm function and RSS starts settled.
 "$vegeta" attack -targets="$work/targets" -rate="$rate" -duration=30s > /dev/null

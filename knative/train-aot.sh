@@ -72,7 +72,7 @@ if [ -n "${TRAIN_API_DIR:-}" ]; then
 fi
 
 # shellcheck disable=SC2086  # JAVA is a command line, JAVA_OPTS a list of flags
-${JAVA:-java} ${JAVA_OPTS:-} "${api_opts[@]}" -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" \
+${JAVA:-java} ${JAVA_OPTS:-} "${api_opts[@]}" -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" -Dquarkus.management.port="${TRAIN_MANAGEMENT_PORT:-9000}" \
     -Dquarkus.http.host=127.0.0.1 -jar "$jar" &
 pid=$!
 trap 'kill -KILL "$pid" $api_pid 2>/dev/null || true' ERR EXIT
@@ -112,7 +112,7 @@ done
 echo "train-aot: /mutate not JSON -> $(request POST /mutate 'not json')"
 echo "train-aot: GET /mutate -> $(request GET /mutate)"
 request GET /q/health/live >/dev/null
-request GET /q/metrics >/dev/null
+port=${TRAIN_MANAGEMENT_PORT:-9000} request GET /q/metrics >/dev/null   # the management port
 echo "train-aot: sent $((rounds * ${#files[@]})) reviews; stopping the function to write $cache"
 
 kill -TERM "$pid"

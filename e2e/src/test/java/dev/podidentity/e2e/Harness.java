@@ -49,6 +49,8 @@ final class Harness {
      */
     static Process startFunction(Path dir, List<String> properties, Callable<Boolean> ready) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        // Several functions run at once in this suite: each gets a free management (metrics) port.
+        command.add("-Dquarkus.management.port=0");
         command.addAll(properties);
         command.addAll(List.of("-jar", Path.of(System.getProperty("e2e.function-jar")).toString()));
         Process function = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
