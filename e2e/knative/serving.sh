@@ -43,8 +43,13 @@ R=$W/manifests
 mkdir -p "$R"
 yaml() { for f in "$@"; do printf -- '---\n'; cat "$f"; printf '\n'; done; }
 localize() {
+  # Only the CPU requests are lowered: the limits stay Knative's (a limit of 10m would throttle
+  # the activator, which every request from zero passes through, to a hundredth of a CPU).
   sed -E -e "s#ko://knative.dev/serving/cmd/([a-z-]+)#dev.local/knative/\\1:$SERVING_VERSION#" \
-         -e 's#^(\s+cpu:) [0-9]+m$#\1 10m#'
+    | awk '/^[[:space:]]+requests:[[:space:]]*$/ {in_requests = 1; print; next}
+           /^[[:space:]]+[a-z]+:[[:space:]]*$/ {in_requests = 0}
+           in_requests && /^[[:space:]]+cpu: [0-9]+m$/ {sub(/[0-9]+m$/, "10m")}
+           {print}'
 }
 yaml "$N/config/certificate.yaml" "$N/config/domain-claim.yaml" "$N/config/ingress.yaml" \
   "$N/config/serverlessservice.yaml" "$C/config/image.yaml" "$S"/config/core/300-resources/*.yaml \
