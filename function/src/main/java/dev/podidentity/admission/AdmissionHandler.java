@@ -1,7 +1,9 @@
 package dev.podidentity.admission;
 
 import dev.podidentity.identity.IdentityResolver;
+import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.Resolution;
+import dev.podidentity.mutation.DocumentTooLargeException;
 import dev.podidentity.mutation.JsonPatchWriter;
 import dev.podidentity.mutation.Mutation;
 import dev.podidentity.mutation.PodMutator;
@@ -26,20 +28,29 @@ public final class AdmissionHandler {
     private final String cluster;
     private final IdentityResolver resolver;
     private final Consumer<Decision> decisions;
+    private final AnswerLimits limits;
 
     /** Logs decisions with {@link DecisionLog}. */
     public AdmissionHandler(String cluster, IdentityResolver resolver) {
         this(cluster, resolver, new DecisionLog());
     }
 
+    /** With the default {@link AnswerLimits}. */
+    public AdmissionHandler(String cluster, IdentityResolver resolver, Consumer<Decision> decisions) {
+        this(cluster, resolver, decisions, AnswerLimits.defaults());
+    }
+
     /**
      * @param cluster the cluster this handler answers for, in every decision
      * @param decisions told about every decision (log line, metrics)
+     * @param limits how large a pod it mutates, and how large a patch it writes
      */
-    public AdmissionHandler(String cluster, IdentityResolver resolver, Consumer<Decision> decisions) {
+    public AdmissionHandler(String cluster, IdentityResolver resolver, Consumer<Decision> decisions,
+            AnswerLimits limits) {
         this.cluster = Objects.requireNonNull(cluster, "cluster");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
         this.decisions = Objects.requireNonNull(decisions, "decisions");
+        this.limits = Objects.requireNonNull(limits, "limits");
     }
 
     /**
@@ -79,18 +90,46 @@ public final class AdmissionHandler {
                     AdmissionReviewAnswer.Response.allowed(request.uid(), resolution.warnings()));
         }
 
+        String mode = resolution.identity().mode().metricName();
+        // The patch grows with the containers: refuse before making it, not after running out of heap.
+        int containers = pod.initContainers().size() + pod.containers().size();
+        if (containers > limits.maxContainers()) {
+            return tooLarge(request, pod, mode, resolution, "the pod has " + containers
+                    + " containers, more than the " + limits.maxContainers() + " this function mutates", started);
+        }
         Mutation mutation = PodMutator.mutate(pod, resolution.identity());
         List<String> warnings = new ArrayList<>(resolution.warnings());
         warnings.addAll(mutation.warnings());
-        String mode = resolution.identity().mode().metricName();
         if (!mutation.changesPod()) {
             log(request, pod, mode, Outcome.NOT_MUTATED,
                     mutation.warnings().isEmpty() ? "already mutated" : "conflict", started);
             return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), warnings));
         }
-        byte[] patch = JsonPatchWriter.write(mutation.ops());
+        byte[] patch;
+        try {
+            patch = JsonPatchWriter.write(mutation.ops(), limits.maxPatchBytes());
+        } catch (DocumentTooLargeException e) {
+            return tooLarge(request, pod, mode, resolution, "its patch would be longer than "
+                    + limits.maxPatchBytes() + " bytes", started);
+        }
         log(request, pod, mode, Outcome.MUTATED, resolution.reason(), started);
         return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.patched(request.uid(), patch, warnings));
+    }
+
+    /**
+     * A pod too large to mutate: the same choice as for a ServiceAccount that cannot be read, as
+     * the cluster's {@code on-lookup-failure} says. Admitted, it runs without AWS credentials and
+     * its creator sees why; denied, its creator sees why and nothing runs without credentials.
+     */
+    private AdmissionReviewAnswer tooLarge(AdmissionRequest request, PodView pod, String mode, Resolution resolution,
+            String why, long started) {
+        if (resolver.settings().onLookupFailure() == LookupFailurePolicy.DENY) {
+            return deny(request, pod, mode, "AWS credentials cannot be added to this pod: " + why, "too large", started);
+        }
+        List<String> warnings = new ArrayList<>(resolution.warnings());
+        warnings.add("AWS credentials were not added to this pod: " + why + "; pod admitted without AWS credentials");
+        log(request, pod, mode, Outcome.NOT_MUTATED, "too large: " + why, started);
+        return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), warnings));
     }
 
     private AdmissionReviewAnswer deny(AdmissionRequest request, PodView pod, String mode, String message,

@@ -3,6 +3,7 @@ package dev.podidentity.cluster;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import dev.podidentity.admission.AdmissionHandler;
+import dev.podidentity.admission.AnswerLimits;
 import dev.podidentity.admission.DecisionLog;
 import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.identity.IdentityResolver;
@@ -65,6 +66,7 @@ public class ClusterRegistry {
     private final Ticker ticker;
     private final ExecutorService executor;
     private final Metrics metrics;
+    private final AnswerLimits answerLimits;
     private final DecisionLog decisionLog = new DecisionLog();
     private final Map<String, CallerToken> callerTokens = new ConcurrentHashMap<>();
     private final Map<String, Served> served = new ConcurrentHashMap<>();
@@ -81,6 +83,7 @@ public class ClusterRegistry {
         this.lookupSettings = lookupSettings;
         this.ticker = ticker;
         this.executor = executor;
+        this.answerLimits = answerLimits(config); // an invalid limit fails the start, not the first request
         for (String id : config.clusters().keySet()) {
             if (!ID.matcher(id).matches() || id.equals(DEFAULT)) {
                 throw new IllegalArgumentException("cluster id '" + id + "' must be a DNS label other than '"
@@ -126,10 +129,17 @@ public class ClusterRegistry {
         return served.computeIfAbsent(cluster, this::build).handler();
     }
 
+    /** The answer limits of every cluster: they protect the one heap all clusters share. */
+    static AnswerLimits answerLimits(PodIdentityConfig config) {
+        long patch = config.limits().maxPatchSize().asLongValue();
+        return new AnswerLimits(config.limits().maxContainers(), (int) Math.min(patch, Integer.MAX_VALUE - 8));
+    }
+
     private Served build(String cluster) {
         ClusterMetrics clusterMetrics = metrics.cluster(cluster);
         if (DEFAULT.equals(cluster)) {
-            return new Served(new AdmissionHandler(DEFAULT, defaultResolver, decisionLog.andThen(clusterMetrics)), null);
+            return new Served(new AdmissionHandler(DEFAULT, defaultResolver, decisionLog.andThen(clusterMetrics),
+                    answerLimits), null);
         }
         PodIdentityConfig.Cluster c = config.clusters().get(cluster);
         KubernetesClient client = client(cluster, c);
@@ -144,7 +154,8 @@ public class ClusterRegistry {
                 PodIdentityAssociations.NONE, mappings, IdentityResolverProducer.RANDOM);
         LOG.infof("cluster %s: ServiceAccounts from the API server at %s", cluster,
                 client.getConfiguration().getMasterUrl());
-        return new Served(new AdmissionHandler(cluster, resolver, decisionLog.andThen(clusterMetrics)), api);
+        return new Served(new AdmissionHandler(cluster, resolver, decisionLog.andThen(clusterMetrics), answerLimits),
+                api);
     }
 
     private KubernetesClient client(String cluster, PodIdentityConfig.Cluster c) {

@@ -3,6 +3,7 @@ package dev.podidentity.config;
 import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.RoleSessionNameMode;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -128,6 +129,34 @@ public interface PodIdentityConfig {
 
     /** Cache, timeout, retry and circuit-breaker settings of API lookups. */
     Lookup lookup();
+
+    /** How much one admission, and all admissions at once, may take. */
+    Limits limits();
+
+    /**
+     * Bounds that keep any review, at any rate, inside the heap.
+     *
+     * <pre>{@code
+     * pod-identity.limits.max-containers=1000
+     * pod-identity.limits.max-patch-size=1536K
+     * }</pre>
+     */
+    interface Limits {
+        /**
+         * The most containers (init and regular) of a pod that is mutated; a larger pod is admitted
+         * unmutated with a warning, or denied when {@code on-lookup-failure=deny}. Checked before
+         * the patch is made, which grows with the containers.
+         */
+        @WithDefault("1000")
+        int maxContainers();
+
+        /**
+         * The longest patch written (etcd stores no object over 1.5 MiB); past it, the pod is treated
+         * as one with too many containers. Writing stops there: a larger patch is never held whole.
+         */
+        @WithDefault("1536K")
+        MemorySize maxPatchSize();
+    }
 
     /** The OIDC documents one cluster's tokens are verified with. */
     interface Oidc {
