@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.admission.AnswerLimits;
+import dev.podidentity.admission.InFlightBytes;
 import dev.podidentity.admission.DecisionLog;
 import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.identity.IdentityResolver;
@@ -67,6 +68,7 @@ public class ClusterRegistry {
     private final ExecutorService executor;
     private final Metrics metrics;
     private final AnswerLimits answerLimits;
+    private final InFlightBytes inFlight;
     private final DecisionLog decisionLog = new DecisionLog();
     private final Map<String, CallerToken> callerTokens = new ConcurrentHashMap<>();
     private final Map<String, Served> served = new ConcurrentHashMap<>();
@@ -76,13 +78,14 @@ public class ClusterRegistry {
 
     @Inject
     public ClusterRegistry(PodIdentityConfig config, IdentityResolver defaultResolver, LookupSettings lookupSettings,
-            Ticker ticker, @LookupExecutor ExecutorService executor, Metrics metrics) {
+            Ticker ticker, @LookupExecutor ExecutorService executor, Metrics metrics, InFlightBytes inFlight) {
         this.config = config;
         this.metrics = metrics;
         this.defaultResolver = defaultResolver;
         this.lookupSettings = lookupSettings;
         this.ticker = ticker;
         this.executor = executor;
+        this.inFlight = inFlight;
         this.answerLimits = answerLimits(config); // an invalid limit fails the start, not the first request
         for (String id : config.clusters().keySet()) {
             if (!ID.matcher(id).matches() || id.equals(DEFAULT)) {
@@ -139,7 +142,7 @@ public class ClusterRegistry {
         ClusterMetrics clusterMetrics = metrics.cluster(cluster);
         if (DEFAULT.equals(cluster)) {
             return new Served(new AdmissionHandler(DEFAULT, defaultResolver, decisionLog.andThen(clusterMetrics),
-                    answerLimits), null);
+                    answerLimits, inFlight), null);
         }
         PodIdentityConfig.Cluster c = config.clusters().get(cluster);
         KubernetesClient client = client(cluster, c);
@@ -154,8 +157,8 @@ public class ClusterRegistry {
                 PodIdentityAssociations.NONE, mappings, IdentityResolverProducer.RANDOM);
         LOG.infof("cluster %s: ServiceAccounts from the API server at %s", cluster,
                 client.getConfiguration().getMasterUrl());
-        return new Served(new AdmissionHandler(cluster, resolver, decisionLog.andThen(clusterMetrics), answerLimits),
-                api);
+        return new Served(new AdmissionHandler(cluster, resolver, decisionLog.andThen(clusterMetrics), answerLimits,
+                inFlight), api);
     }
 
     private KubernetesClient client(String cluster, PodIdentityConfig.Cluster c) {

@@ -139,6 +139,7 @@ public interface PodIdentityConfig {
      * <pre>{@code
      * pod-identity.limits.max-containers=1000
      * pod-identity.limits.max-patch-size=1536K
+     * pod-identity.limits.max-in-flight-bytes=8M
      * }</pre>
      */
     interface Limits {
@@ -156,6 +157,16 @@ public interface PodIdentityConfig {
          */
         @WithDefault("1536K")
         MemorySize maxPatchSize();
+
+        /**
+         * The request bodies (and patches over 64 KiB) that the admissions in flight may hold at
+         * once, each request weighing at least 16 KiB; a request that does not fit is answered 429
+         * before its body is read, a large patch that does not fit is answered as a pod too large.
+         * Reading a body can take up to ~16 times its size, so 8 MiB keeps the worst case near
+         * 128 MiB of the shipped 192 MiB heap while 512 ordinary admissions fit at once.
+         */
+        @WithDefault("8M")
+        MemorySize maxInFlightBytes();
     }
 
     /** The OIDC documents one cluster's tokens are verified with. */

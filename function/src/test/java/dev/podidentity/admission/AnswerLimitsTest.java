@@ -26,11 +26,13 @@ class AnswerLimitsTest {
 
     final List<Decision> decisions = new ArrayList<>();
 
+    InFlightBytes inFlight = InFlightBytes.of(1L << 30);
+
     AdmissionHandler handler(LookupFailurePolicy policy, String roleArn, AnswerLimits limits) {
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy),
                 ref -> Optional.of(new ServiceAccount(ref, Map.of("eks.amazonaws.com/role-arn", roleArn))),
                 PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L);
-        return new AdmissionHandler("test", resolver, decisions::add, limits);
+        return new AdmissionHandler("test", resolver, decisions::add, limits, inFlight);
     }
 
     static AdmissionReviewAnswer.Response answer(AdmissionHandler handler, int containers) throws Exception {
@@ -74,6 +76,26 @@ class AnswerLimitsTest {
         assertNull(response.patch());
         assertEquals("AWS credentials were not added to this pod: its patch would be longer than 1048576 bytes;"
                 + " pod admitted without AWS credentials", response.warnings().getLast());
+    }
+
+    @Test
+    void aLargePatchThatDoesNotFitInWhatIsInFlightIsNotWrittenAndThePodIsAnsweredAtOnce() throws Exception {
+        inFlight = InFlightBytes.of(64 * 1024);
+        assertTrue(inFlight.tryReserve(64 * 1024)); // everything is taken by other admissions
+
+        AdmissionReviewAnswer.Response busy = answer(handler(LookupFailurePolicy.ADMIT, HeapProbe.ROLE,
+                AnswerLimits.defaults()), 200);
+        AdmissionReviewAnswer.Response small = answer(handler(LookupFailurePolicy.ADMIT, HeapProbe.ROLE,
+                AnswerLimits.defaults()), 20);
+
+        assertNull(busy.patch());
+        assertEquals("AWS credentials were not added to this pod: the function is writing as many large patches as"
+                + " its memory allows; retry; pod admitted without AWS credentials", busy.warnings().getLast());
+        assertEquals("JSONPatch", small.patchType(), "an ordinary patch reserves nothing");
+        inFlight.release(64 * 1024);
+        assertEquals("JSONPatch", answer(handler(LookupFailurePolicy.ADMIT, HeapProbe.ROLE,
+                AnswerLimits.defaults()), 200).patchType());
+        assertEquals(64 * 1024, inFlight.available(), "every reservation was given back");
     }
 
     @Test

@@ -37,8 +37,10 @@ public final class HeapProbe {
 
     static final String ROLE = "arn:aws:iam::111122223333:role/s3-reader";
     /** Most reviews the API server can send at once in the tests' scenario. */
-    static final int CONCURRENT = 8;
+    static final int CONCURRENT = Integer.getInteger("probe.concurrent", 8);
     static final int BODY_LIMIT = 3 * 1024 * 1024;
+    /** pod-identity.limits.max-in-flight-bytes, as shipped. */
+    static final long MAX_IN_FLIGHT_BYTES = 8L * 1024 * 1024;
 
     private HeapProbe() {
     }
@@ -50,14 +52,16 @@ public final class HeapProbe {
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withRegion("eu-west-1"),
                 ref -> Optional.of(new ServiceAccount(ref, Map.of("eks.amazonaws.com/role-arn", ROLE))),
                 PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L);
-        AdmissionHandler handler = new AdmissionHandler("default", resolver, decision -> { });
+        InFlightBytes inFlight = InFlightBytes.of(MAX_IN_FLIGHT_BYTES);
+        AdmissionHandler handler = new AdmissionHandler("default", resolver, decision -> { }, AnswerLimits.defaults(),
+                inFlight);
         for (String scenario : args) {
             switch (scenario) {
                 case "empty-containers" -> {
                     // 80,000 containers of 3 bytes each: a 240 KB body.
                     byte[] body = review("empty", 80_000, "{}");
                     System.out.println("empty-containers " + body.length + " bytes: "
-                            + answer(mapper, reviews, handler, body));
+                            + answer(mapper, reviews, handler, inFlight, body));
                 }
                 case "realistic-3m" -> {
                     // Containers as a pod spec has them, as many as fill the body limit; all at once.
@@ -65,11 +69,23 @@ public final class HeapProbe {
                     List<Future<String>> answers = new ArrayList<>();
                     for (int i = 0; i < CONCURRENT; i++) {
                         byte[] body = review("realistic-" + i, realisticContainersIn(BODY_LIMIT), null);
-                        Callable<String> call = () -> answer(mapper, reviews, handler, body);
+                        Callable<String> call = () -> answer(mapper, reviews, handler, inFlight, body);
                         answers.add(callers.submit(call));
                     }
                     for (Future<String> answer : answers) {
                         System.out.println("realistic-3m: " + answer.get());
+                    }
+                    callers.shutdown();
+                }
+                case "empty-3m" -> {
+                    ExecutorService callers = Executors.newFixedThreadPool(CONCURRENT);
+                    List<Future<String>> answers = new ArrayList<>();
+                    for (int i = 0; i < CONCURRENT; i++) {
+                        byte[] body = review("empty-3m-" + i, (BODY_LIMIT - 1024) / 3, "{}");
+                        answers.add(callers.submit(() -> answer(mapper, reviews, handler, inFlight, body)));
+                    }
+                    for (Future<String> answer : answers) {
+                        System.out.println("empty-3m: " + answer.get());
                     }
                     callers.shutdown();
                 }
@@ -79,7 +95,7 @@ public final class HeapProbe {
                     List<Future<String>> answers = new ArrayList<>();
                     for (int i = 0; i < CONCURRENT; i++) {
                         byte[] body = review("largest-" + i, AnswerLimits.defaults().maxContainers(), null);
-                        answers.add(callers.submit(() -> answer(mapper, reviews, handler, body)));
+                        answers.add(callers.submit(() -> answer(mapper, reviews, handler, inFlight, body)));
                     }
                     for (Future<String> answer : answers) {
                         System.out.println("largest-mutated: " + answer.get());
@@ -92,8 +108,24 @@ public final class HeapProbe {
         System.out.println("survived");
     }
 
-    /** What the API server would read from the answer: allowed, and the patch size or the reason. */
-    static String answer(ObjectMapper mapper, ObjectReader reviews, AdmissionHandler handler, byte[] body)
+    /**
+     * What the API server would read from the answer: allowed, and the patch size or the reason; or
+     * 429, as {@link AdmissionGate} answers when the body does not fit in what is in flight.
+     */
+    static String answer(ObjectMapper mapper, ObjectReader reviews, AdmissionHandler handler, InFlightBytes inFlight,
+            byte[] body) throws Exception {
+        long weight = InFlightBytes.weightOf(body.length);
+        if (!inFlight.tryReserve(weight)) {
+            return "429 too many admissions in flight";
+        }
+        try {
+            return answer(mapper, reviews, handler, body);
+        } finally {
+            inFlight.release(weight);
+        }
+    }
+
+    private static String answer(ObjectMapper mapper, ObjectReader reviews, AdmissionHandler handler, byte[] body)
             throws Exception {
         AdmissionReview review = reviews.readValue(body);
         byte[] answer = mapper.writeValueAsBytes(handler.handle(review)); // as Funqy writes it
