@@ -21,6 +21,7 @@ import dev.podidentity.serviceaccount.KubernetesClients;
 import dev.podidentity.serviceaccount.KubernetesServiceAccounts;
 import dev.podidentity.serviceaccount.LookupExecutor;
 import dev.podidentity.serviceaccount.LookupSettings;
+import dev.podidentity.serviceaccount.ServiceAccountSourceProducer;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -146,7 +147,8 @@ public class ClusterRegistry {
         }
         PodIdentityConfig.Cluster c = config.clusters().get(cluster);
         KubernetesClient client = client(cluster, c);
-        ClusterApi api = new ClusterApi(cluster, client, new ApiGuard(cluster, lookupSettings, clusterMetrics));
+        ClusterApi api = new ClusterApi(cluster, client, new ApiGuard(cluster, lookupSettings,
+                ServiceAccountSourceProducer.bulkhead(config, lookupSettings), clusterMetrics));
         RoleMappingSource mappings = config.configMap().enabled()
                 ? new KubernetesRoleMappings(client, api.guard(), config.configMap().namespace(),
                         config.configMap().name(), lookupSettings, ticker, executor)

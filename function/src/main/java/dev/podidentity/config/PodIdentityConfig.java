@@ -251,6 +251,18 @@ public interface PodIdentityConfig {
         /** Circuit breaker: how long it stays open before letting a call through. */
         @WithDefault("5s")
         Duration breakerDelay();
+
+        /**
+         * Bulkhead, per cluster: API calls in flight at once. Calls past these and
+         * {@code max-queued} are not made: the last known value answers, else the pod is answered
+         * as {@code on-lookup-failure} says, at once, with a warning that says why.
+         */
+        @WithDefault("16")
+        int maxConcurrent();
+
+        /** Bulkhead, per cluster: API calls that may wait (at most {@code budget}) for one in flight to end. */
+        @WithDefault("64")
+        int maxQueued();
     }
 
     /** EKS Pod Identity: the AWS webhook's {@code --container-credentials-*} flags. */
