@@ -1,7 +1,9 @@
 package dev.podidentity.admission;
 
 import dev.podidentity.identity.IdentityResolver;
+import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.Resolution;
+import dev.podidentity.mutation.DocumentTooLargeException;
 import dev.podidentity.mutation.JsonPatchWriter;
 import dev.podidentity.mutation.Mutation;
 import dev.podidentity.mutation.PodMutator;
@@ -29,20 +31,38 @@ public final class AdmissionHandler {
     private final String cluster;
     private final IdentityResolver resolver;
     private final Consumer<Decision> decisions;
+    private final AnswerLimits limits;
+    private final InFlightBytes inFlight;
+
+    /** Patches of more operations than this (~64 KiB) reserve their size before they are written. */
+    static final int LARGE_PATCH_OPS = 384;
+    /** About the most one operation takes, for the reservation: path, env var and a long role ARN. */
+    static final int BYTES_PER_OP = 192;
 
     /** Logs decisions with {@link DecisionLog}. */
     public AdmissionHandler(String cluster, IdentityResolver resolver) {
         this(cluster, resolver, new DecisionLog());
     }
 
+    /** With the default {@link AnswerLimits}, and large patches limited only by them. */
+    public AdmissionHandler(String cluster, IdentityResolver resolver, Consumer<Decision> decisions) {
+        this(cluster, resolver, decisions, AnswerLimits.defaults(), InFlightBytes.of(1L << 40));
+    }
+
     /**
      * @param cluster the cluster this handler answers for, in every decision
      * @param decisions told about every decision (log line, metrics)
+     * @param limits how large a pod it mutates, and how large a patch it writes
+     * @param inFlight where a large patch reserves its size before it is written (shared by all
+     *     clusters with the HTTP edge, which reserves each request's body)
      */
-    public AdmissionHandler(String cluster, IdentityResolver resolver, Consumer<Decision> decisions) {
+    public AdmissionHandler(String cluster, IdentityResolver resolver, Consumer<Decision> decisions,
+            AnswerLimits limits, InFlightBytes inFlight) {
         this.cluster = Objects.requireNonNull(cluster, "cluster");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
         this.decisions = Objects.requireNonNull(decisions, "decisions");
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.inFlight = Objects.requireNonNull(inFlight, "inFlight");
     }
 
     /**
@@ -95,18 +115,60 @@ public final class AdmissionHandler {
                     AdmissionReviewAnswer.Response.allowed(request.uid(), resolution.warnings()));
         }
 
+        String mode = resolution.identity().mode().metricName();
+        // The patch grows with the containers: refuse before making it, not after running out of heap.
+        int containers = pod.initContainers().size() + pod.containers().size();
+        if (containers > limits.maxContainers()) {
+            return notMutated(request, pod, mode, resolution, "the pod has " + containers
+                    + " containers, more than the " + limits.maxContainers() + " this function mutates", "too large",
+                    started);
+        }
         Mutation mutation = PodMutator.mutate(pod, resolution.identity());
         List<String> warnings = new ArrayList<>(resolution.warnings());
         warnings.addAll(mutation.warnings());
-        String mode = resolution.identity().mode().metricName();
         if (!mutation.changesPod()) {
             log(request, pod, mode, Outcome.NOT_MUTATED,
                     mutation.warnings().isEmpty() ? "already mutated" : "conflict", started);
             return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), warnings));
         }
-        byte[] patch = JsonPatchWriter.write(mutation.ops());
+        // A large patch (and the answer that carries it, a few times its size) reserves its bytes
+        // first, so that many at once cannot take the heap; ordinary ones do not pay for this.
+        long reserved = mutation.ops().size() > LARGE_PATCH_OPS
+                ? Math.min((long) mutation.ops().size() * BYTES_PER_OP, limits.maxPatchBytes()) : 0;
+        if (reserved > 0 && !inFlight.tryReserve(reserved)) {
+            return notMutated(request, pod, mode, resolution, "the function is writing as many large patches as"
+                    + " its memory allows; retry", "busy", started);
+        }
+        byte[] patch;
+        try {
+            patch = JsonPatchWriter.write(mutation.ops(), limits.maxPatchBytes());
+        } catch (DocumentTooLargeException e) {
+            return notMutated(request, pod, mode, resolution, "its patch would be longer than "
+                    + limits.maxPatchBytes() + " bytes", "too large", started);
+        } finally {
+            if (reserved > 0) {
+                inFlight.release(reserved);
+            }
+        }
         log(request, pod, mode, Outcome.MUTATED, resolution.reason(), started);
         return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.patched(request.uid(), patch, warnings));
+    }
+
+    /**
+     * A pod that should be mutated and cannot be (too large, or too many large ones at once): the
+     * same choice as for a ServiceAccount that cannot be read, as the cluster's
+     * {@code on-lookup-failure} says. Admitted, it runs without AWS credentials and its creator
+     * sees why; denied, its creator sees why and nothing runs without credentials.
+     */
+    private AdmissionReviewAnswer notMutated(AdmissionRequest request, PodView pod, String mode,
+            Resolution resolution, String why, String reason, long started) {
+        if (resolver.settings().onLookupFailure() == LookupFailurePolicy.DENY) {
+            return deny(request, pod, mode, "AWS credentials cannot be added to this pod: " + why, reason, started);
+        }
+        List<String> warnings = new ArrayList<>(resolution.warnings());
+        warnings.add("AWS credentials were not added to this pod: " + why + "; pod admitted without AWS credentials");
+        log(request, pod, mode, Outcome.NOT_MUTATED, reason + ": " + why, started);
+        return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), warnings));
     }
 
     private AdmissionReviewAnswer deny(AdmissionRequest request, PodView pod, String mode, String message,

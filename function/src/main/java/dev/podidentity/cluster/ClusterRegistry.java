@@ -3,6 +3,8 @@ package dev.podidentity.cluster;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import dev.podidentity.admission.AdmissionHandler;
+import dev.podidentity.admission.AnswerLimits;
+import dev.podidentity.admission.InFlightBytes;
 import dev.podidentity.admission.DecisionLog;
 import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.identity.IdentityResolver;
@@ -19,6 +21,7 @@ import dev.podidentity.serviceaccount.KubernetesClients;
 import dev.podidentity.serviceaccount.KubernetesServiceAccounts;
 import dev.podidentity.serviceaccount.LookupExecutor;
 import dev.podidentity.serviceaccount.LookupSettings;
+import dev.podidentity.serviceaccount.ServiceAccountSourceProducer;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -65,6 +68,8 @@ public class ClusterRegistry {
     private final Ticker ticker;
     private final ExecutorService executor;
     private final Metrics metrics;
+    private final AnswerLimits answerLimits;
+    private final InFlightBytes inFlight;
     private final DecisionLog decisionLog = new DecisionLog();
     private final Map<String, CallerToken> callerTokens = new ConcurrentHashMap<>();
     private final Map<String, CallerCertificate> callerCertificates = new ConcurrentHashMap<>();
@@ -75,13 +80,15 @@ public class ClusterRegistry {
 
     @Inject
     public ClusterRegistry(PodIdentityConfig config, IdentityResolver defaultResolver, LookupSettings lookupSettings,
-            Ticker ticker, @LookupExecutor ExecutorService executor, Metrics metrics) {
+            Ticker ticker, @LookupExecutor ExecutorService executor, Metrics metrics, InFlightBytes inFlight) {
         this.config = config;
         this.metrics = metrics;
         this.defaultResolver = defaultResolver;
         this.lookupSettings = lookupSettings;
         this.ticker = ticker;
         this.executor = executor;
+        this.inFlight = inFlight;
+        this.answerLimits = answerLimits(config); // an invalid limit fails the start, not the first request
         for (String id : config.clusters().keySet()) {
             if (!ID.matcher(id).matches() || id.equals(DEFAULT)) {
                 throw new IllegalArgumentException("cluster id '" + id + "' must be a DNS label other than '"
@@ -156,14 +163,22 @@ public class ClusterRegistry {
         return served.computeIfAbsent(cluster, this::build).handler();
     }
 
+    /** The answer limits of every cluster: they protect the one heap all clusters share. */
+    static AnswerLimits answerLimits(PodIdentityConfig config) {
+        long patch = config.limits().maxPatchSize().asLongValue();
+        return new AnswerLimits(config.limits().maxContainers(), (int) Math.min(patch, Integer.MAX_VALUE - 8));
+    }
+
     private Served build(String cluster) {
         ClusterMetrics clusterMetrics = metrics.cluster(cluster);
         if (DEFAULT.equals(cluster)) {
-            return new Served(new AdmissionHandler(DEFAULT, defaultResolver, decisionLog.andThen(clusterMetrics)), null);
+            return new Served(new AdmissionHandler(DEFAULT, defaultResolver, decisionLog.andThen(clusterMetrics),
+                    answerLimits, inFlight), null);
         }
         PodIdentityConfig.Cluster c = config.clusters().get(cluster);
         KubernetesClient client = client(cluster, c);
-        ClusterApi api = new ClusterApi(cluster, client, new ApiGuard(cluster, lookupSettings, clusterMetrics));
+        ClusterApi api = new ClusterApi(cluster, client, new ApiGuard(cluster, lookupSettings,
+                ServiceAccountSourceProducer.bulkhead(config, lookupSettings), clusterMetrics));
         RoleMappingSource mappings = config.configMap().enabled()
                 ? new KubernetesRoleMappings(client, api.guard(), config.configMap().namespace(),
                         config.configMap().name(), lookupSettings, ticker, executor)
@@ -174,7 +189,8 @@ public class ClusterRegistry {
                 PodIdentityAssociations.NONE, mappings, IdentityResolverProducer.RANDOM);
         LOG.infof("cluster %s: ServiceAccounts from the API server at %s", cluster,
                 client.getConfiguration().getMasterUrl());
-        return new Served(new AdmissionHandler(cluster, resolver, decisionLog.andThen(clusterMetrics)), api);
+        return new Served(new AdmissionHandler(cluster, resolver, decisionLog.andThen(clusterMetrics), answerLimits,
+                inFlight), api);
     }
 
     private KubernetesClient client(String cluster, PodIdentityConfig.Cluster c) {

@@ -3,6 +3,7 @@ package dev.podidentity.config;
 import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.RoleSessionNameMode;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -139,6 +140,45 @@ public interface PodIdentityConfig {
     /** Cache, timeout, retry and circuit-breaker settings of API lookups. */
     Lookup lookup();
 
+    /** How much one admission, and all admissions at once, may take. */
+    Limits limits();
+
+    /**
+     * Bounds that keep any review, at any rate, inside the heap.
+     *
+     * <pre>{@code
+     * pod-identity.limits.max-containers=1000
+     * pod-identity.limits.max-patch-size=1536K
+     * pod-identity.limits.max-in-flight-bytes=8M
+     * }</pre>
+     */
+    interface Limits {
+        /**
+         * The most containers (init and regular) of a pod that is mutated; a larger pod is admitted
+         * unmutated with a warning, or denied when {@code on-lookup-failure=deny}. Checked before
+         * the patch is made, which grows with the containers.
+         */
+        @WithDefault("1000")
+        int maxContainers();
+
+        /**
+         * The longest patch written (etcd stores no object over 1.5 MiB); past it, the pod is treated
+         * as one with too many containers. Writing stops there: a larger patch is never held whole.
+         */
+        @WithDefault("1536K")
+        MemorySize maxPatchSize();
+
+        /**
+         * The request bodies (and patches over 64 KiB) that the admissions in flight may hold at
+         * once, each request weighing at least 16 KiB; a request that does not fit is answered 429
+         * before its body is read, a large patch that does not fit is answered as a pod too large.
+         * Reading a body can take up to ~16 times its size, so 8 MiB keeps the worst case near
+         * 128 MiB of the shipped 192 MiB heap while 512 ordinary admissions fit at once.
+         */
+        @WithDefault("8M")
+        MemorySize maxInFlightBytes();
+    }
+
     /** The OIDC documents one cluster's tokens are verified with. */
     interface Oidc {
         /** The public issuer URL served for the cluster; equals its API server's --service-account-issuer. */
@@ -221,6 +261,18 @@ public interface PodIdentityConfig {
         /** Circuit breaker: how long it stays open before letting a call through. */
         @WithDefault("5s")
         Duration breakerDelay();
+
+        /**
+         * Bulkhead, per cluster: API calls in flight at once. Calls past these and
+         * {@code max-queued} are not made: the last known value answers, else the pod is answered
+         * as {@code on-lookup-failure} says, at once, with a warning that says why.
+         */
+        @WithDefault("16")
+        int maxConcurrent();
+
+        /** Bulkhead, per cluster: API calls that may wait (at most {@code budget}) for one in flight to end. */
+        @WithDefault("64")
+        int maxQueued();
     }
 
     /** EKS Pod Identity: the AWS webhook's {@code --container-credentials-*} flags. */

@@ -7,6 +7,7 @@ import dev.podidentity.mutation.PodView;
 import dev.podidentity.mutation.RoleSessionName;
 import dev.podidentity.mutation.TokenProjection;
 import dev.podidentity.serviceaccount.LookupFailedException;
+import dev.podidentity.serviceaccount.LookupShedException;
 import dev.podidentity.serviceaccount.ServiceAccount;
 import dev.podidentity.serviceaccount.ServiceAccountRef;
 import dev.podidentity.serviceaccount.ServiceAccountSource;
@@ -139,7 +140,14 @@ public final class IdentityResolver {
     private Resolution lookupFailed(ServiceAccountRef ref, LookupFailedException e, List<String> warnings) {
         if (settings.onLookupFailure() == LookupFailurePolicy.DENY) {
             return Resolution.deny("ServiceAccount " + ref + " could not be looked up (" + e.getMessage()
-                    + "); the pod is denied so that its controller retries", "lookup failed");
+                    + "); the pod is denied so that its controller retries",
+                    e instanceof LookupShedException ? "lookup shed" : "lookup failed");
+        }
+        if (e instanceof LookupShedException) {
+            // Say that the function is overloaded, not that the API server failed: a retry may work.
+            warnings.add("ServiceAccount " + ref + " not looked up: too many lookups in flight to the API server,"
+                    + " pod admitted without AWS credentials");
+            return Resolution.nothing("lookup shed: " + e.getMessage(), warnings);
         }
         warnings.add("ServiceAccount " + ref + " lookup failed, pod admitted without AWS credentials");
         return Resolution.nothing("lookup failed: " + e.getMessage(), warnings);

@@ -17,7 +17,8 @@ import java.util.function.Consumer;
 /**
  * The Prometheus metrics of one cluster (SPEC §8), every one labelled {@code cluster}: admissions
  * by outcome and mode, admission latency, ServiceAccount cache hits/misses/stale answers, API call
- * latency and failures, and the circuit breaker's state. Get one from {@link Metrics}.
+ * latency and failures, the circuit breaker's state, and work shed under overload. Get one from
+ * {@link Metrics}.
  *
  * <pre>{@code
  * ClusterMetrics metrics = Metrics.cluster("prod-eu");
@@ -83,6 +84,20 @@ public final class ClusterMetrics implements LookupListener, Consumer<Decision> 
     @Override
     public void apiCall(long nanos, boolean succeeded) {
         (succeeded ? apiSucceeded : apiFailed).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Work refused to stay inside the heap and the threads: {@code admission} (answered 429 before
+     * its body was read, or a large patch not written) or {@code lookup} (an API call not made
+     * because the cluster's lookups in flight were at their limit).
+     */
+    public void shed(String stage) {
+        registry.counter("pod_identity_shed", "cluster", cluster, "stage", stage).increment();
+    }
+
+    @Override
+    public void lookupShed() {
+        shed("lookup");
     }
 
     /** 0 closed, 1 half-open, 2 open. */

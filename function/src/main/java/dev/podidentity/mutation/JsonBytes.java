@@ -69,6 +69,8 @@ public final class JsonBytes {
 
     private byte[] bytes = new byte[INITIAL];
     private int count;
+    /** The most bytes the document may have; checked only when the buffer must grow. */
+    private int limit = Integer.MAX_VALUE;
     private byte[] base64 = new byte[0];
     private boolean inUse;
     // Per nesting level: whether a value was written at this level (so the next needs a comma).
@@ -81,12 +83,29 @@ public final class JsonBytes {
 
     /** The document the body writes, UTF-8 encoded. */
     public static byte[] write(Body body) {
+        return write(body, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The document the body writes, UTF-8 encoded, if it fits in {@code maxBytes}: writing stops
+     * as soon as it would not, so a document too large is never held whole.
+     *
+     * @throws DocumentTooLargeException when the document would be longer than {@code maxBytes}
+     */
+    public static byte[] write(Body body, int maxBytes) {
+        if (maxBytes < 1) {
+            throw new IllegalArgumentException("maxBytes must be >= 1, was " + maxBytes);
+        }
         JsonBytes out = WRITERS.get();
         if (out.inUse) {
             out = new JsonBytes(); // a document written while writing another: not shared
         }
         out.inUse = true;
+        out.limit = maxBytes;
         try {
+            if (out.bytes.length > maxBytes) {
+                out.bytes = new byte[maxBytes]; // so that growing is where the limit is checked
+            }
             body.writeTo(out);
             if (out.depth != 0 || out.afterName) {
                 throw new IllegalStateException("incomplete JSON document: " + out.depth + " open");
@@ -326,8 +345,17 @@ public final class JsonBytes {
 
     private void ensure(int more) {
         if (count + more > bytes.length) {
-            bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, count + more));
+            grow(more);
         }
+    }
+
+    /** The buffer never grows past the limit, so a full buffer is where the limit is found. */
+    private void grow(int more) {
+        long needed = (long) count + more;
+        if (needed > limit) {
+            throw new DocumentTooLargeException(limit);
+        }
+        bytes = Arrays.copyOf(bytes, (int) Math.min(limit, Math.max(bytes.length * 2L, needed)));
     }
 
     private void reset() {
@@ -336,6 +364,7 @@ public final class JsonBytes {
         depth = 0;
         afterName = false;
         inUse = false;
+        limit = Integer.MAX_VALUE;
         if (bytes.length > KEEP_AT_MOST) {
             bytes = new byte[INITIAL];
         }

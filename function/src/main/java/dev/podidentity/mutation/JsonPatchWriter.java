@@ -17,6 +17,15 @@ public final class JsonPatchWriter {
 
     /** The JSON Patch document, UTF-8 encoded. */
     public static byte[] write(List<PatchOp> ops) {
+        return write(ops, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The JSON Patch document, UTF-8 encoded, if it fits in {@code maxBytes}.
+     *
+     * @throws DocumentTooLargeException as soon as it would not: a patch too large is never held whole
+     */
+    public static byte[] write(List<PatchOp> ops, int maxBytes) {
         return JsonBytes.write(out -> {
             RepeatedValues repeated = new RepeatedValues(ops);
             out.startArray();
@@ -28,7 +37,7 @@ public final class JsonPatchWriter {
                 out.endObject();
             }
             out.endArray();
-        });
+        }, maxBytes);
     }
 
     /**

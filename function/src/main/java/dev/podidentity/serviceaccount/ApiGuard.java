@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * The fault-tolerance policy around every call to one cluster's API server: a timeout per call,
- * jittered retries only for transient failures, and a circuit breaker shared by all calls to that
- * cluster (SmallRye Fault Tolerance's programmatic API, because annotations cannot be per cluster).
+ * The fault-tolerance policy around every call to one cluster's API server: a bulkhead that bounds
+ * the calls in flight and refuses the excess at once, a timeout per call, jittered retries only
+ * for transient failures, and a circuit breaker shared by all calls to that cluster (SmallRye
+ * Fault Tolerance's programmatic API, because annotations cannot be per cluster).
  *
  * <pre>{@code
  * ApiGuard guard = new ApiGuard("prod-eu", LookupSettings.defaults());
@@ -32,6 +33,7 @@ public final class ApiGuard {
     private final String cluster;
     private final Guard guard;
     private final LookupListener listener;
+    private final LookupBulkhead bulkhead;
     private volatile CircuitBreakerState breakerState = CircuitBreakerState.CLOSED;
 
     public ApiGuard(String cluster, LookupSettings settings) {
@@ -39,8 +41,14 @@ public final class ApiGuard {
     }
 
     public ApiGuard(String cluster, LookupSettings settings, LookupListener listener) {
+        this(cluster, settings, LookupBulkhead.defaults(), listener);
+    }
+
+    /** @param bulkhead this cluster's own: a slow cluster must not take the others' calls */
+    public ApiGuard(String cluster, LookupSettings settings, LookupBulkhead bulkhead, LookupListener listener) {
         this.cluster = cluster;
         this.listener = listener;
+        this.bulkhead = bulkhead;
         this.guard = Guard.create()
                 .withDescription("kubernetes-api[" + cluster + "]")
                 .withRetry()
@@ -68,8 +76,24 @@ public final class ApiGuard {
      *
      * @param what the call, for messages: {@code "GET ServiceAccount shop/api"}
      * @throws LookupFailedException when the call (with its retries) did not succeed
+     * @throws LookupShedException when the call was not made: too many in flight already
      */
     public <T> T call(String what, Callable<T> call) {
+        // Outside the retries and the breaker: a refused call is neither retried nor a failure of
+        // the server, and retries hold their place instead of queueing again.
+        if (!bulkhead.enter()) {
+            listener.lookupShed();
+            throw new LookupShedException(what + ": not sent, the API server of cluster " + cluster + " already has "
+                    + bulkhead.maxConcurrent() + " lookups in flight and " + bulkhead.maxQueued() + " waiting");
+        }
+        try {
+            return guarded(what, call);
+        } finally {
+            bulkhead.exit();
+        }
+    }
+
+    private <T> T guarded(String what, Callable<T> call) {
         long started = System.nanoTime();
         boolean succeeded = false;
         try {

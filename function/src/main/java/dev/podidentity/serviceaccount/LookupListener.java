@@ -33,6 +33,10 @@ public interface LookupListener {
     default void apiCall(long nanos, boolean succeeded) {
     }
 
+    /** A call was not made: the cluster's lookups in flight were at their limit. */
+    default void lookupShed() {
+    }
+
     default void breakerState(CircuitBreakerState state) {
     }
 }

@@ -76,7 +76,13 @@ public class ServiceAccountSourceProducer {
                         k.insecureSkipTlsVerify(), settings.requestTimeout())
                 : KubernetesClients.from(quarkusConfig.get(), settings.requestTimeout());
         LOG.infof("ServiceAccounts come from the API server at %s", client.getConfiguration().getMasterUrl());
-        return new ClusterApi("default", client, new ApiGuard("default", settings, metrics.cluster("default")));
+        return new ClusterApi("default", client, new ApiGuard("default", settings, bulkhead(config, settings),
+                metrics.cluster("default")));
+    }
+
+    /** A new bulkhead for one cluster, sized by {@code pod-identity.lookup.max-concurrent} and {@code .max-queued}. */
+    public static LookupBulkhead bulkhead(PodIdentityConfig config, LookupSettings settings) {
+        return LookupBulkhead.of(config.lookup().maxConcurrent(), config.lookup().maxQueued(), settings.budget());
     }
 
     void closeCluster(@Disposes ClusterApi api) {

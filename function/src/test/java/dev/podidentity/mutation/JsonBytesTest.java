@@ -118,4 +118,22 @@ class JsonBytesTest {
                 .get(0).textValue());
         assertEquals("[1]", text(out -> out.startArray().number(1).endArray()), "the next document starts empty");
     }
+
+    @Test
+    void aDocumentLongerThanItsLimitStopsWhereItWouldPassIt() {
+        JsonBytes.Body twentyItems = out -> {
+            out.startArray();
+            for (int i = 0; i < 20; i++) {
+                out.string("x".repeat(1000));
+            }
+            out.endArray();
+        };
+
+        DocumentTooLargeException tooLarge = assertThrows(DocumentTooLargeException.class,
+                () -> JsonBytes.write(twentyItems, 10_000));
+
+        assertEquals(10_000, tooLarge.limit());
+        assertEquals(20_061, JsonBytes.write(twentyItems, 20_061).length, "exactly the limit fits");
+        assertEquals(20_061, JsonBytes.write(twentyItems).length, "the next document on the thread has no limit");
+    }
 }

@@ -43,7 +43,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The lookup stack (fabric8 client, fault-tolerance guard, cache, resolver, admission handler)
  * against WireMock standing in for a misbehaving API server. Each test asserts the admission
- * answer, how many requests reached the server, and that the admission stayed within its budget.
+ * answer and how many requests reached the server.
+ *
+ * <p>Nothing here may depend on how fast the machine is: on a loaded one, a healthy answer can
+ * take longer than a short timeout, and a test that relies on it sees a retry it did not ask
+ * for. So only the tests about timeouts and the budget have short ones, against an API server
+ * that answers far later or never; every other test has limits no machine comes near, and cache
+ * ages move only with {@link FakeTicker}.
  */
 class ApiFaultTest {
 
@@ -52,10 +58,23 @@ class ApiFaultTest {
             {"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"s3-reader","namespace":"default",
              "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/s3-reader"}}}""";
 
-    /** Short timeouts so the suite is fast; the budget still bounds three attempts. */
-    static final LookupSettings SETTINGS = new LookupSettings(Duration.ofMillis(300), 2, Duration.ofMillis(20),
-            Duration.ofMillis(10), Duration.ofMillis(1500), Duration.ofSeconds(1), Duration.ofSeconds(2),
-            Duration.ofMinutes(10), 100, 4, 0.5, Duration.ofMillis(500));
+    /** Limits no machine comes near: only the faults of the API server decide. */
+    static final LookupSettings SETTINGS = settings(Duration.ofSeconds(30), Duration.ofSeconds(60),
+            Duration.ofMinutes(5));
+    /** A short timeout against a server that answers far later: every attempt times out. */
+    static final LookupSettings SHORT_TIMEOUT = settings(Duration.ofMillis(300), Duration.ofSeconds(60),
+            Duration.ofMinutes(5));
+    /** A short budget against a server that never answers, with a timeout that never fires. */
+    static final LookupSettings SHORT_BUDGET = settings(Duration.ofSeconds(30), Duration.ofMillis(300),
+            Duration.ofMinutes(5));
+    /** A breaker that, once open, lets a call through again soon. */
+    static final LookupSettings SHORT_BREAKER_DELAY = settings(Duration.ofSeconds(30), Duration.ofSeconds(60),
+            Duration.ofMillis(200));
+
+    static LookupSettings settings(Duration requestTimeout, Duration budget, Duration breakerDelay) {
+        return new LookupSettings(requestTimeout, 2, Duration.ofMillis(20), Duration.ofMillis(10), budget,
+                Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMinutes(10), 100, 4, 0.5, breakerDelay);
+    }
 
     WireMockServer api;
     KubernetesClient client;
@@ -82,8 +101,12 @@ class ApiFaultTest {
 
     /** A fresh stack: its own cache and its own circuit breaker. */
     AdmissionHandler handler(LookupFailurePolicy policy) {
-        guard = new ApiGuard("test", SETTINGS);
-        ServiceAccountSource source = new KubernetesServiceAccounts(client, guard, SETTINGS, ticker, executor);
+        return handler(policy, SETTINGS);
+    }
+
+    AdmissionHandler handler(LookupFailurePolicy policy, LookupSettings settings) {
+        guard = new ApiGuard("test", settings);
+        ServiceAccountSource source = new KubernetesServiceAccounts(client, guard, settings, ticker, executor);
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy), source,
                 PodIdentityAssociations.NONE, RoleMappingSource.NONE, (java.util.random.RandomGenerator) () -> 4L);
         return new AdmissionHandler("test", resolver);
@@ -114,10 +137,6 @@ class ApiFaultTest {
                 timed.response().warnings());
     }
 
-    /** Within the lookup budget, with room for the rest of the admission. */
-    static void assertWithinBudget(Timed timed) {
-        assertTrue(timed.millis() < SETTINGS.budget().toMillis() + 500, "took " + timed.millis() + " ms");
-    }
 
     /** The API server fails once with that response, then answers. */
     void failsOnceWith(com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder failure) {
@@ -135,7 +154,6 @@ class ApiFaultTest {
 
         assertMutated(timed);
         assertEquals(2, requests());
-        assertWithinBudget(timed);
     }
 
     @Test
@@ -146,18 +164,34 @@ class ApiFaultTest {
 
         assertMutated(timed);
         assertEquals(2, requests());
-        assertWithinBudget(timed);
     }
 
     @Test
     void aServerSlowerThanTheTimeoutIsRetriedThenAdmittedWithAWarning() {
-        api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(okJson(SA_JSON).withFixedDelay(1_000)));
+        // Far above the 300 ms timeout: however slow the machine, no answer comes in time. The
+        // budget is long enough for all three attempts to be made before the admission is answered.
+        api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(okJson(SA_JSON).withFixedDelay(5_000)));
 
-        Timed timed = admit(handler(LookupFailurePolicy.ADMIT));
+        Timed timed = admit(handler(LookupFailurePolicy.ADMIT, SHORT_TIMEOUT));
 
         assertAdmittedWithLookupWarning(timed);
         assertEquals(3, requests(), "first call and two retries");
-        assertWithinBudget(timed);
+        assertTrue(timed.millis() >= 3 * SHORT_TIMEOUT.requestTimeout().toMillis(), "each attempt waited its timeout");
+    }
+
+    @Test
+    void anAdmissionWaitsNoLongerThanItsBudgetForAServerThatDoesNotAnswer() {
+        // The server answers long after the budget and the call's own timeout never fires: the
+        // budget alone ends the wait.
+        api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(okJson(SA_JSON).withFixedDelay(10_000)));
+
+        Timed timed = admit(handler(LookupFailurePolicy.ADMIT, SHORT_BUDGET));
+
+        assertAdmittedWithLookupWarning(timed);
+        assertTrue(requests() <= 1, "no retry: the only call is still waiting");
+        assertTrue(timed.millis() >= SHORT_BUDGET.budget().toMillis(), "waited the budget: " + timed.millis() + " ms");
+        // A bound for a stuck admission, not a measure of speed: far under the 10 s the server takes.
+        assertTrue(timed.millis() < 5_000, "took " + timed.millis() + " ms");
     }
 
     @Test
@@ -168,7 +202,6 @@ class ApiFaultTest {
 
         assertAdmittedWithLookupWarning(timed);
         assertEquals(3, requests());
-        assertWithinBudget(timed);
     }
 
     @Test
@@ -179,7 +212,6 @@ class ApiFaultTest {
 
         assertAdmittedWithLookupWarning(timed);
         assertEquals(1, requests());
-        assertWithinBudget(timed);
     }
 
     @Test
@@ -192,7 +224,6 @@ class ApiFaultTest {
         assertEquals(List.of("ServiceAccount default/s3-reader not found, pod admitted without AWS credentials"),
                 timed.response().warnings());
         assertEquals(1, requests());
-        assertWithinBudget(timed);
     }
 
     @Test
@@ -208,7 +239,6 @@ class ApiFaultTest {
 
         assertMutated(timed);
         assertTrue(requests() >= 1, "the API was asked before the stale value was served");
-        assertWithinBudget(timed);
     }
 
     @Test
@@ -223,40 +253,57 @@ class ApiFaultTest {
         assertTrue(denied.response().status().message().startsWith(
                 "ServiceAccount default/s3-reader could not be looked up (GET ServiceAccount default/s3-reader: HTTP 503"),
                 denied.response().status().message());
-        assertWithinBudget(denied);
     }
 
-    @Test
-    void theBreakerOpensAfterRepeatedFailuresAndClosesAfterRecovery() throws Exception {
-        api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(aResponse().withStatus(500)));
-        AdmissionHandler handler = handler(LookupFailurePolicy.ADMIT);
-
-        // Each admission makes up to three failing calls; under load one may end on its budget
-        // and the next join its fetch, so count admissions until the breaker opens (bounded).
-        for (int i = 0; i < 20 && guard.breakerState() != CircuitBreakerState.OPEN; i++) {
+    /**
+     * Admits pods until the breaker opens: each admission makes three failing calls (the first and
+     * two retries), and the fourth failed call fills the window and opens it. How many admissions
+     * that takes is not fixed: one that comes right after a failed one may still be answered with
+     * that failure, which the cache drops as the admission is answered, and make no call.
+     */
+    void openTheBreaker(AdmissionHandler handler) {
+        for (int i = 0; i < 10 && guard.breakerState() != CircuitBreakerState.OPEN; i++) {
             assertAdmittedWithLookupWarning(admit(handler));
         }
         assertEquals(CircuitBreakerState.OPEN, guard.breakerState());
-        int whenOpened = requests();
-        assertTrue(whenOpened >= SETTINGS.breakerRequests() * SETTINGS.breakerFailureRatio(),
-                "opened after " + whenOpened + " failed calls");
+    }
+
+    @Test
+    void theBreakerOpensAfterRepeatedFailuresAndThenSendsNothing() {
+        api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(aResponse().withStatus(500)));
+        AdmissionHandler handler = handler(LookupFailurePolicy.ADMIT);
+
+        openTheBreaker(handler);
+        assertEquals(SETTINGS.breakerRequests(), requests(), "opened by a full window of failed calls");
+
         for (int i = 0; i < 5; i++) {
             assertAdmittedWithLookupWarning(admit(handler));
         }
-        assertEquals(whenOpened, requests(), "an open breaker sends nothing to the API server");
+        // Its delay (minutes here) has not passed, however slow the machine.
+        assertEquals(SETTINGS.breakerRequests(), requests(), "an open breaker sends nothing to the API server");
+        assertEquals(CircuitBreakerState.OPEN, guard.breakerState());
+    }
+
+    @Test
+    void anOpenBreakerLetsACallThroughAfterItsDelayAndClosesWhenItSucceeds() throws Exception {
+        api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(aResponse().withStatus(500)));
+        AdmissionHandler handler = handler(LookupFailurePolicy.ADMIT, SHORT_BREAKER_DELAY);
+        openTheBreaker(handler);
 
         api.resetAll();
         api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(okJson(SA_JSON)));
-        Thread.sleep(SETTINGS.breakerDelay().toMillis() + 100);
+        Thread.sleep(SHORT_BREAKER_DELAY.breakerDelay().toMillis() + 100); // at least the delay: later is as good
 
         assertMutated(admit(handler));
         assertEquals(CircuitBreakerState.CLOSED, guard.breakerState());
+        assertEquals(1, requests(), "one trial call, and it closed the breaker");
     }
 
     @Test
     void twoHundredConcurrentAdmissionsForOneUncachedServiceAccountCostOneGet() throws Exception {
-        // Slow enough that the callers pile up on the one call, far enough below the 300 ms timeout
-        // that a busy machine does not turn it into a timeout and a retry (a second GET).
+        // Slow enough that the callers pile up on the one call; the timeout is far longer, so no
+        // machine turns it into a retry (a second GET). The cache's clock does not move, so a
+        // caller that comes after the answer finds it fresh.
         api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(okJson(SA_JSON).withFixedDelay(100)));
         AdmissionHandler handler = handler(LookupFailurePolicy.ADMIT);
         ExecutorService callers = Executors.newFixedThreadPool(200);

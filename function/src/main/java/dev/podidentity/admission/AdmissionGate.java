@@ -1,0 +1,85 @@
+package dev.podidentity.admission;
+
+import dev.podidentity.cluster.ClusterRegistry;
+import dev.podidentity.metrics.Metrics;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The first thing every admission request meets, before its body is read: it reserves the
+ * request's weight in {@link InFlightBytes}, or answers {@code 429 Too Many Requests} at once. A
+ * function driven past what its heap holds thus sheds requests instead of queueing their bodies
+ * until it runs out of memory.
+ *
+ * <pre>{@code
+ * curl -i -H 'Content-Type: application/json' --data @examples/irsa-pod.json localhost:8080/mutate
+ * // when too busy: HTTP/1.1 429 Too Many Requests, Retry-After: 1, {"kind":"Status",...,"reason":"TooManyRequests"}
+ * }</pre>
+ *
+ * <p>The API server treats a 429 as a failed call to the webhook: its {@code failurePolicy}
+ * decides (the shipped {@code Ignore} admits the pod unmutated, {@code Fail} refuses it so its
+ * controller retries). Nothing in the body can be answered without reading it, uid included.
+ * Its routes come before Quarkus reads bodies ({@code Integer.MIN_VALUE}); the reservation is
+ * released when the response ends or the connection closes.
+ */
+@ApplicationScoped
+public class AdmissionGate {
+
+    private static final String BUSY = """
+            {"apiVersion":"v1","kind":"Status","status":"Failure","message":"the function has as many admissions \
+            in flight as its heap allows; retry","reason":"TooManyRequests","code":429}""";
+
+    private final InFlightBytes inFlight;
+    private final ClusterRegistry clusters;
+    private final Metrics metrics;
+    private final long maxBodyBytes;
+
+    public AdmissionGate(InFlightBytes inFlight, ClusterRegistry clusters, Metrics metrics,
+            @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody) {
+        this.inFlight = inFlight;
+        this.clusters = clusters;
+        this.metrics = metrics;
+        this.maxBodyBytes = maxBody.asLongValue();
+    }
+
+    void install(@Observes Router router) {
+        router.route(AdmissionHttp.CLUSTER_MUTATE_PATH).order(Integer.MIN_VALUE).handler(this::admit);
+        router.route(AdmissionHttp.MUTATE_PATH).order(Integer.MIN_VALUE).handler(this::admit);
+    }
+
+    private void admit(RoutingContext ctx) {
+        long weight = InFlightBytes.weightOf(declaredLength(ctx));
+        if (!inFlight.tryReserve(weight)) {
+            String cluster = ctx.pathParam("cluster");
+            // Only clusters served here get a meter: a path must not create them.
+            metrics.cluster(cluster == null ? ClusterRegistry.DEFAULT : clusters.knows(cluster) ? cluster
+                    : ClusterRegistry.DEFAULT).shed("admission");
+            ctx.response().setStatusCode(429).putHeader(HttpHeaders.RETRY_AFTER, "1")
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(BUSY);
+            return;
+        }
+        ctx.addEndHandler(ended -> inFlight.release(weight));
+        ctx.next();
+    }
+
+    /** The body's declared length; without one (chunked), the most it may be. */
+    private long declaredLength(RoutingContext ctx) {
+        String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null) {
+            try {
+                return Math.min(Long.parseLong(length.strip()), maxBodyBytes);
+            } catch (NumberFormatException e) {
+                return maxBodyBytes;
+            }
+        }
+        return maxBodyBytes;
+    }
+}
