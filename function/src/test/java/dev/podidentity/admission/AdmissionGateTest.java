@@ -52,7 +52,7 @@ class AdmissionGateTest {
         assertEquals("TooManyRequests", busy.jsonPath().getString("reason"));
         assertEquals("the function has as many admissions in flight as its heap allows; retry",
                 busy.jsonPath().getString("message"));
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = MetricsEndpointTest.scrape();
         assertTrue(metrics.matches("(?s).*pod_identity_shed_total\\{cluster=\"default\",stage=\"admission\"} [1-9].*"),
                 metrics);
 
