@@ -3,6 +3,7 @@
 # from e2e/build-binaries.sh --node): Knative Serving, Traefik (the Knative networking layer),
 # CoreDNS, the pause process, and wraps each into a docker-archive image for containerd. All from
 # the Go module proxy, through the wrapper modules in e2e/knative/build/; no registry is involved.
+# The images are written by the product's own image writer, knative/image (go-containerregistry).
 #
 #   DIR=$(e2e/knative/build-binaries.sh)     # then $DIR/bin/<name> and $DIR/images/<name>.tar
 #
@@ -34,12 +35,13 @@ COREDNS_VERSION=$(version_of coredns github.com/coredns/coredns)
 [ -n "$SERVING_VERSION" ] && [ -n "$TRAEFIK_VERSION" ] && [ -n "$COREDNS_VERSION" ] \
   || e2e_die "cannot read the versions from $HERE/build/*/go.mod"
 
-# build MODULE PACKAGE...: builds the packages of one wrapper module into $OUT/bin unless its stamp
-# matches.
+# build MODULE PACKAGE...: builds the packages of one wrapper module (a directory under build/, or
+# any directory) into $OUT/bin unless its stamp matches.
 build() {
   local module=$1; shift
   local dir=$HERE/build/$module stamp start
-  stamp=$( { cat "$dir/go.mod" "$dir/go.sum" "$0"; find "$dir" -name '*.go' -print0 | sort -z | xargs -0 cat; \
+  case $module in /*) dir=$module; module=$(basename "$module") ;; esac
+  stamp=$( { cat "$dir/go.mod"; [ ! -f "$dir/go.sum" ] || cat "$dir/go.sum"; find "$dir" -name '*.go' -print0 | sort -z | xargs -0 cat; \
              go env GOVERSION; } | sha256sum | cut -d' ' -f1)
   if [ -z "${E2E_FORCE_BUILD:-}" ] && [ "$(cat "$OUT/$module.stamp" 2>/dev/null)" = "$stamp" ]; then
     return 0
@@ -52,21 +54,27 @@ build() {
   e2e_log "built $module in $(( $(date +%s) - start ))s"
 }
 
-build tools ./pause ./infra-image
+build tools ./pause
+build "$(cd "$HERE/../../knative/image" && pwd)" .
+mv -f "$OUT/bin/pod-identity-image" "$OUT/bin/image" 2>/dev/null || true
 build coredns .
 mv -f "$OUT/bin/pod-identity-knative-coredns" "$OUT/bin/coredns" 2>/dev/null || true
 build serving knative.dev/serving/cmd/controller knative.dev/serving/cmd/webhook \
   knative.dev/serving/cmd/autoscaler knative.dev/serving/cmd/activator knative.dev/serving/cmd/queue
 build traefik github.com/traefik/traefik/v3/cmd/traefik
 
-# image TAG FILE ENTRYPOINT [infra-image flags] BINARY: one image per binary, rewritten only when
-# the binary is newer than its tarball.
+# image TAG FILE ENTRYPOINT [mkimage flags] BINARY: a one-layer image of the binary at ENTRYPOINT
+# and an empty /tmp, rewritten only when the binary is newer than its tarball.
 image() {
   local tag=$1 file=$2 entrypoint=$3; shift 3
-  local bin=${*: -1}
+  local bin=${*: -1} stage=$OUT/stage/$file
   if [ ! -s "$OUT/images/$file.tar" ] || [ "$OUT/bin/$bin" -nt "$OUT/images/$file.tar" ]; then
-    "$OUT/bin/infra-image" -tag "$tag" -out "$OUT/images/$file.tar.tmp" -entrypoint "$entrypoint" \
-      "${@:1:$#-1}" "$OUT/bin/$bin:$entrypoint"
+    rm -rf "$stage"
+    mkdir -p "$stage/tmp" "$stage$(dirname "$entrypoint")"
+    chmod 1777 "$stage/tmp"
+    cp "$OUT/bin/$bin" "$stage$entrypoint"
+    "$OUT/bin/image" -root "$stage" -tag "$tag" -output "$OUT/images/$file.tar.tmp" -layer bin=. \
+      -entrypoint "[\"$entrypoint\"]" "${@:1:$#-1}" >/dev/null
     mv -f "$OUT/images/$file.tar.tmp" "$OUT/images/$file.tar"
   fi
 }
