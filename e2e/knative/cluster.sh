@@ -4,6 +4,10 @@
 # and kube-proxy (iptables). State, logs and pids live in one work directory.
 #
 #   e2e/knative/cluster.sh start WORK     # returns once the node is Ready; writes WORK/cluster.env
+#   e2e/knative/cluster.sh member WORK ADMISSION_CONFIG HOSTS_FILE
+#                                         # a second API server (member cluster, no node) on the
+#                                         # bridge, port 6444, for the shared overlay; writes
+#                                         # WORK/member.env
 #   e2e/knative/cluster.sh stop WORK      # stops everything and cleans up the host; safe to repeat
 #
 # Network: the node and the API server sit on a bridge this script creates (pik0, 10.88.0.1/16);
@@ -29,7 +33,8 @@ DNS_IP=10.96.0.10
 API_PORT=6443
 ETCD_PORT=23791
 NODE_NAME=pik-node
-COMPONENTS=(kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd containerd)
+MEMBER_PORT=6444
+MEMBER_ETCD_PORT=23793
 
 cmd=${1:-}; W=${2:-}
 [ -n "$cmd" ] && [ -n "$W" ] || e2e_die "usage: $0 start|stop WORK_DIR"
@@ -251,7 +256,7 @@ do_start() {
   BIN=$("$HERE/../build-binaries.sh" --node)
   KN_DIR=$("$HERE/build-binaries.sh")
   # A new cluster each time: nothing from an earlier run's etcd, node or certificates.
-  rm -rf "$W/etcd" "$W/kubelet" "$W/kubelet-pki" "$W/apiserver-certs" "$CTRD" "$W/cni" "$LOGS" "$PKI" "$W/sysctl-before.txt"
+  rm -rf "$W/member-etcd" "$W/etcd" "$W/kubelet" "$W/kubelet-pki" "$W/apiserver-certs" "$CTRD" "$W/cni" "$LOGS" "$PKI" "$W/sysctl-before.txt"
   mkdir -p "$LOGS"
   local t0=$SECONDS
   pki
@@ -275,6 +280,37 @@ ENV
   log "node $NODE_NAME ready after $((SECONDS - t0))s (state in $W)"
 }
 
+# A member cluster of the shared overlay: its own etcd and kube-apiserver (same CA, so the same
+# admin credentials), reachable from pods at https://10.88.0.1:6444. It calls webhooks with the
+# credentials of ADMISSION_CONFIG and resolves names through HOSTS_FILE (its own mount namespace),
+# as an API server outside the hosting cluster reaches the shared endpoint's public name.
+do_member() {
+  local admission=$1 hosts=$2
+  BIN=$(e2e_bin_dir)
+  start member-etcd "$BIN/etcd" --name=member --data-dir="$W/member-etcd" \
+    --listen-client-urls="http://127.0.0.1:$MEMBER_ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$MEMBER_ETCD_PORT" \
+    --listen-peer-urls="http://127.0.0.1:$((MEMBER_ETCD_PORT + 1))" \
+    --initial-advertise-peer-urls="http://127.0.0.1:$((MEMBER_ETCD_PORT + 1))" \
+    --initial-cluster="member=http://127.0.0.1:$((MEMBER_ETCD_PORT + 1))" --unsafe-no-fsync=true --log-level=warn
+  wait_for member-etcd 30 curl -sf "http://127.0.0.1:$MEMBER_ETCD_PORT/health"
+  # shellcheck disable=SC2016  # $0 and $@ belong to the inner shell
+  HOSTS=$hosts start member-apiserver unshare -m --propagation private sh -c \
+    'mount --bind "$HOSTS" /etc/hosts && exec "$0" "$@"' "$BIN/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$MEMBER_ETCD_PORT" --bind-address="$NODE_IP" --advertise-address="$NODE_IP" \
+    --secure-port="$MEMBER_PORT" --cert-dir="$W/member-apiserver-certs" \
+    --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" --client-ca-file="$PKI/ca.crt" \
+    --service-account-issuer=https://member.invalid --service-account-key-file="$PKI/sa.pub" \
+    --service-account-signing-key-file="$PKI/sa.key" --service-cluster-ip-range=10.97.0.0/16 \
+    --authorization-mode=RBAC --profiling=false --admission-control-config-file="$admission" \
+    --audit-policy-file="$W/audit-policy.yaml" --audit-log-path="$LOGS/member-audit.log" --audit-log-format=json \
+    --audit-log-mode=blocking
+  sed "s#https://$NODE_IP:$API_PORT#https://$NODE_IP:$MEMBER_PORT#" "$W/admin.kubeconfig" >"$W/member.kubeconfig"
+  wait_for member-apiserver 120 "$BIN/kubectl" --kubeconfig="$W/member.kubeconfig" get --raw /readyz
+  printf 'MEMBER_KUBECONFIG=%s\nMEMBER_URL=%s\nMEMBER_AUDIT_LOG=%s\n' "$W/member.kubeconfig" \
+    "https://$NODE_IP:$MEMBER_PORT" "$LOGS/member-audit.log" >"$W/member.env"
+  log "member cluster's API server ready at https://$NODE_IP:$MEMBER_PORT"
+}
+
 # stop_pid NAME: SIGTERM, then SIGKILL after 15 s, for a pid this script recorded.
 stop_pid() {
   local f=$W/$1.pid pid
@@ -290,7 +326,9 @@ stop_pid() {
 do_stop() {
   set +e   # clean up as much as possible, whatever fails
   local sock=$CTRD/containerd.sock
-  for c in kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_pid "$c"; done
+  for c in member-apiserver member-etcd kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
+    stop_pid "$c"
+  done
   if [ -S "$sock" ]; then
     # The containers outlive the kubelet: kill their tasks through containerd before stopping it.
     for t in $(ctr -a "$sock" -n k8s.io tasks ls -q 2>/dev/null); do
@@ -343,6 +381,7 @@ do_stop() {
 
 case $cmd in
   start) do_start ;;
+  member) do_member "${3:?admission configuration file}" "${4:?hosts file}" ;;
   stop) do_stop ;;
-  *) e2e_die "usage: $0 start|stop WORK_DIR" ;;
+  *) e2e_die "usage: $0 start|member|stop WORK_DIR" ;;
 esac

@@ -62,14 +62,15 @@ yaml "$S/config/core/100-namespace.yaml" "$S"/config/core/200-roles/*.yaml "$S/c
 sed "s/COREDNS_VERSION/$COREDNS_VERSION/" "$HERE/manifests/coredns.yaml" >"$R/coredns.yaml"
 sed "s/TRAEFIK_VERSION/$TRAEFIK_VERSION/" "$HERE/manifests/traefik.yaml" >"$R/traefik.yaml"
 
-# The certificate Traefik presents for cluster-local routes, signed by the cluster's CA.
+# The certificate Traefik presents, signed by the cluster's CA: cluster-local routes, and the
+# shared overlay's public route (pod-identity.pod-identity.example.com).
 PKI=$(dirname "$CA_FILE")
 if [ ! -f "$PKI/cluster-local.crt" ]; then
   (
     cd "$PKI"
     openssl req -newkey rsa:2048 -nodes -subj "/CN=cluster-local-routes" -keyout cluster-local.key \
       -out cluster-local.csr 2>/dev/null
-    printf 'subjectAltName=DNS:*.pod-identity.svc.cluster.local,DNS:*.pod-identity.svc,DNS:*.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n' \
+    printf 'subjectAltName=DNS:*.pod-identity.svc.cluster.local,DNS:*.pod-identity.svc,DNS:*.default.svc.cluster.local,DNS:*.pod-identity.example.com\nextendedKeyUsage=serverAuth\n' \
       >cluster-local.ext
     openssl x509 -req -in cluster-local.csr -CA "$CA_FILE" -CAkey "$CA_KEY" -CAcreateserial -days 30 \
       -extfile cluster-local.ext -out cluster-local.crt 2>/dev/null

@@ -147,8 +147,18 @@ sa_gets() {
 }
 audit_lines() { wc -l <"$AUDIT_LOG"; }
 
-# java_pid: the function's JVM on this node (the container's process, seen from the host).
-java_pid() { pgrep -f 'quarkus-run.jar' | head -n 1; }
+# java_pid: the function's JVM on this node, seen from the host: the java process in the cgroup of
+# a running function pod (other JVMs on the machine may run the same jar).
+java_pid() {
+  local uid p
+  for uid in $(k -n "$FN_NS" get pods -l "$FN_SELECTOR" --field-selector=status.phase=Running \
+      -o jsonpath='{.items[*].metadata.uid}'); do
+    for p in $(pgrep -f 'quarkus-run.jar'); do
+      grep -q "pod$uid" "/proc/$p/cgroup" 2>/dev/null && { echo "$p"; return 0; }
+    done
+  done
+  return 1
+}
 rss_mib() { awk '/^VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
 stats() { # stats VALUES...: "p50 / max" in ms
@@ -320,6 +330,63 @@ k -n "$FN_NS" patch ksvc pod-identity --type json -p '[{"op":"replace","path":"/
 k -n "$FN_NS" wait ksvc/pod-identity --for=condition=Ready --timeout=300s >/dev/null
 cold_and_warm "2-cpu"
 
+# --- The shared endpoint: a member cluster's API server calls the public route with its caller
+# token, and the function reads that cluster's ServiceAccounts with that cluster's credentials.
+SHARED_NOTE="not run"
+shared_endpoint() {
+  local dir=$W/member caller_token member_token ca traefik_ip name=shared-1 ms region
+  mkdir -p "$dir"
+  caller_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  # The member API server's webhook credentials: the shipped files, with this run's token and path.
+  sed "s#FAKE-REPLACE-WITH-A-RANDOM-TOKEN-FOR-PROD-EU#$caller_token#" \
+    "$REPO/knative/overlays/shared/member-cluster/apiserver/webhook-kubeconfig.yaml" >"$dir/webhook-kubeconfig.yaml"
+  sed "s#/etc/kubernetes/pod-identity/webhook-kubeconfig.yaml#$dir/webhook-kubeconfig.yaml#" \
+    "$REPO/knative/overlays/shared/member-cluster/apiserver/admission-configuration.yaml" >"$dir/admission-configuration.yaml"
+  traefik_ip=$(k -n traefik get svc traefik -o jsonpath='{.spec.clusterIP}')
+  printf '127.0.0.1 localhost\n%s pod-identity.pod-identity.example.com\n' "$traefik_ip" >"$dir/hosts"
+  "$HERE/cluster.sh" member "$W" "$dir/admission-configuration.yaml" "$dir/hosts"
+  # shellcheck disable=SC1091
+  . "$W/member.env"
+  km() { "$KUBECTL" --kubeconfig "$MEMBER_KUBECONFIG" "$@"; }
+  km apply -k "$HERE/overlays/member-cluster" >/dev/null
+  km patch mutatingwebhookconfiguration pod-identity --type json -p \
+    "[{\"op\":\"add\",\"path\":\"/webhooks/0/clientConfig/caBundle\",\"value\":\"$(base64 -w0 <"$CA_FILE")\"}]" >/dev/null
+  member_token=$(km -n pod-identity create token pod-identity --duration=2h)
+  ca=$(base64 -w0 <"$CA_FILE")
+  cat >"$dir/kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: prod-eu, cluster: {server: "$MEMBER_URL", certificate-authority-data: "$ca"}}]
+users: [{name: pod-identity, user: {token: "$member_token"}}]
+contexts: [{name: prod-eu, context: {cluster: prod-eu, user: pod-identity}}]
+current-context: prod-eu
+KC
+  # The hosting cluster: the single-cluster Service and webhook make way for the shared overlay.
+  k -n "$FN_NS" delete ksvc pod-identity --wait=true >/dev/null
+  k delete mutatingwebhookconfiguration pod-identity >/dev/null
+  k -n "$FN_NS" create secret generic pod-identity-cluster-prod-eu --from-file=kubeconfig="$dir/kubeconfig" \
+    --from-literal=caller-token="$caller_token" >/dev/null
+  k -n "$FN_NS" create secret generic pod-identity-cluster-staging-us --from-literal=token=unused \
+    --from-file=ca.crt="$CA_FILE" --from-literal=caller-token="$(head -c 24 /dev/urandom | base64)" >/dev/null
+  k apply -k "$HERE/overlays/shared" >/dev/null
+  k -n "$FN_NS" wait ksvc/pod-identity --for=condition=Ready --timeout=300s >/dev/null
+  km create namespace team-b >/dev/null
+  km -n team-b create serviceaccount s3-reader >/dev/null
+  km -n team-b annotate serviceaccount s3-reader "eks.amazonaws.com/role-arn=$ROLE_ARN" >/dev/null
+  wait_zero || { fail "shared endpoint: the function did not scale to zero"; return; }
+  if out=$(pod_json "$name" team-b s3-reader | km create -f - -o name 2>&1) \
+     && km -n team-b get pod "$name" -o json | jq -e --arg arn "$ROLE_ARN" '
+          ([.spec.containers[0].env[]? | select(.name == "AWS_ROLE_ARN") | .value] == [$arn])
+          and ([.spec.containers[0].env[]? | select(.name == "AWS_REGION") | .value] == ["eu-central-1"])' >/dev/null; then
+    ms=$(jq -r --arg n "$name" "$JQ_POD_CREATE | select(.objectRef.name == \$n) | $JQ_MS" "$MEMBER_AUDIT_LOG" | tail -n 1)
+    pass "shared endpoint: a member cluster's pod created from zero through /clusters/prod-eu/mutate, mutated with that cluster's region (${ms} ms)"
+    SHARED_NOTE="A pod in the member cluster, created while the shared Service was at zero: mutated through the public route /clusters/prod-eu/mutate with the cluster's caller token, its ServiceAccount read from the member API server, AWS_REGION from the cluster's own setting; ${ms} ms as that API server timed it."
+  else
+    fail "shared endpoint: $out $(km -n team-b get pod "$name" -o jsonpath='{.spec.containers[0].env}' 2>/dev/null)"
+  fi
+}
+shared_endpoint
+
 note "## Scale-from-zero admissions"
 note ""
 note "| container CPU limit | start | p50 / max (ms) | each run (ms) |"
@@ -333,6 +400,10 @@ note ""
 note "## Scale-down while admissions are in flight"
 note ""
 note "$STREAM_NOTE"
+note ""
+note "## The shared endpoint"
+note ""
+note "$SHARED_NOTE"
 note ""
 note "RSS of the function's JVM: $RSS_WARM MiB after the warm admissions, $RSS_BURST MiB after the burst (limit $(k -n "$FN_NS" get ksvc pod-identity -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}'))."
 note "Image: $(du -m "$IMAGE_TAR" | cut -f1) MiB ($IMAGE_TAR)."
