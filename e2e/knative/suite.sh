@@ -57,6 +57,8 @@ trap finish EXIT
 # Image, cluster, Knative, the function.
 # ---------------------------------------------------------------------------------------------
 [ -f "$REPO/function/target/quarkus-app/quarkus-run.jar" ] || e2e_die "package the function first (./mvnw package)"
+e2e_need jq jq
+e2e_need curl curl
 IMAGE=dev.local/pod-identity:e2e
 IMAGE_TAR=${KNATIVE_IMAGE_TAR:-$("$REPO/knative/build-image.sh" --tag "$IMAGE" --output "$W/pod-identity-image.tar" | tail -n 1)}
 "$HERE/cluster.sh" start "$W"
