@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AdmissionHeapTest {
 
-    /** The heap flags of the manifests (50 % of a 384 MiB limit) and the Dockerfile. */
+    /** The heap flags of the manifests (50 % of a 384 MiB limit) and knative/image.conf. */
     static final List<String> SHIPPED_FLAGS = List.of("-XX:+UseSerialGC", "-Xmx192m", "-XX:+ExitOnOutOfMemoryError",
             "-XX:TieredStopAtLevel=1");
 
