@@ -155,13 +155,19 @@ TOML
   done
 }
 
+# etcd_start NAME MEMBER PORT: a one-member etcd on 127.0.0.1 (client PORT, peer PORT+1), data in
+# WORK/NAME; returns once it is healthy.
+etcd_start() {
+  local name=$1 member=$2 port=$3
+  start "$name" "$BIN/etcd" --name="$member" --data-dir="$W/$name" \
+    --listen-client-urls="http://127.0.0.1:$port" --advertise-client-urls="http://127.0.0.1:$port" \
+    --listen-peer-urls="http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls="http://127.0.0.1:$((port + 1))" \
+    --initial-cluster="$member=http://127.0.0.1:$((port + 1))" --unsafe-no-fsync=true --log-level=warn
+  wait_for "$name" 30 curl -sf "http://127.0.0.1:$port/health"
+}
+
 control_plane() {
-  start etcd "$BIN/etcd" --name=pik --data-dir="$W/etcd" \
-    --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
-    --listen-peer-urls="http://127.0.0.1:$((ETCD_PORT + 1))" \
-    --initial-advertise-peer-urls="http://127.0.0.1:$((ETCD_PORT + 1))" \
-    --initial-cluster="pik=http://127.0.0.1:$((ETCD_PORT + 1))" --unsafe-no-fsync=true --log-level=warn
-  wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+  etcd_start etcd pik "$ETCD_PORT"
 
   # Every pod create and every ServiceAccount read, with the API server's own timestamps: the
   # suite reads admission wall times and lookup counts from this log.
@@ -287,12 +293,7 @@ ENV
 do_member() {
   local admission=$1 hosts=$2
   BIN=$(e2e_bin_dir)
-  start member-etcd "$BIN/etcd" --name=member --data-dir="$W/member-etcd" \
-    --listen-client-urls="http://127.0.0.1:$MEMBER_ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$MEMBER_ETCD_PORT" \
-    --listen-peer-urls="http://127.0.0.1:$((MEMBER_ETCD_PORT + 1))" \
-    --initial-advertise-peer-urls="http://127.0.0.1:$((MEMBER_ETCD_PORT + 1))" \
-    --initial-cluster="member=http://127.0.0.1:$((MEMBER_ETCD_PORT + 1))" --unsafe-no-fsync=true --log-level=warn
-  wait_for member-etcd 30 curl -sf "http://127.0.0.1:$MEMBER_ETCD_PORT/health"
+  etcd_start member-etcd member "$MEMBER_ETCD_PORT"
   # shellcheck disable=SC2016  # $0 and $@ belong to the inner shell
   HOSTS=$hosts start member-apiserver unshare -m --propagation private sh -c \
     'mount --bind "$HOSTS" /etc/hosts && exec "$0" "$@"' "$BIN/kube-apiserver" \

@@ -74,6 +74,8 @@ built_as=$(tar -xOf "$IMAGE_TAR" manifest.json | jq -r '.[0].RepoTags[0]')
 k create namespace "$APP_NS" >/dev/null
 k -n "$APP_NS" create serviceaccount s3-reader >/dev/null
 k -n "$APP_NS" annotate serviceaccount s3-reader "eks.amazonaws.com/role-arn=$ROLE_ARN" >/dev/null
+# The webhook configurations trust the CA behind Traefik's certificate (see serving.sh).
+CA_BUNDLE_PATCH="[{\"op\":\"add\",\"path\":\"/webhooks/0/clientConfig/caBundle\",\"value\":\"$(base64 -w0 <"$CA_FILE")\"}]"
 deploy() {
   # Knative's own webhook validates the Service: retried while its endpoints come up.
   local attempt
@@ -83,7 +85,7 @@ deploy() {
     sleep 3
   done
   k patch mutatingwebhookconfiguration pod-identity --type json -p \
-    "[{\"op\":\"add\",\"path\":\"/webhooks/0/clientConfig/caBundle\",\"value\":\"$(base64 -w0 <"$CA_FILE")\"}]" >/dev/null
+    "$CA_BUNDLE_PATCH" >/dev/null
   k -n "$FN_NS" wait ksvc/pod-identity --for=condition=Ready --timeout=300s >/dev/null
 }
 t0=$SECONDS
@@ -350,7 +352,7 @@ shared_endpoint() {
   km() { "$KUBECTL" --kubeconfig "$MEMBER_KUBECONFIG" "$@"; }
   km apply -k "$HERE/overlays/member-cluster" >/dev/null
   km patch mutatingwebhookconfiguration pod-identity --type json -p \
-    "[{\"op\":\"add\",\"path\":\"/webhooks/0/clientConfig/caBundle\",\"value\":\"$(base64 -w0 <"$CA_FILE")\"}]" >/dev/null
+    "$CA_BUNDLE_PATCH" >/dev/null
   member_token=$(km -n pod-identity create token pod-identity --duration=2h)
   ca=$(base64 -w0 <"$CA_FILE")
   cat >"$dir/kubeconfig" <<KC
