@@ -84,22 +84,22 @@ public final class AdmissionHandler {
             return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), List.of()));
         }
         if (request.namespace() == null || request.namespace().isEmpty()) {
-            return deny(request, null, "", "request.namespace is missing: cannot find the pod's ServiceAccount",
+            return deny(request, null, "request.namespace is missing: cannot find the pod's ServiceAccount",
                     "no namespace", started);
         }
         PodView pod = request.pod();
         if (pod == null) {
-            return deny(request, null, "", request.podProblem(), "unreadable pod", started);
+            return deny(request, null, request.podProblem(), "unreadable pod", started);
         }
         // Names go into API URLs: check them as the API server does, before any lookup. Such a pod
         // would be refused by the API server anyway; a denial says why in the function's words.
         if (!KubernetesNames.isNamespace(request.namespace())) {
-            return deny(request, pod, "", "request.namespace '" + quoted(request.namespace())
+            return deny(request, pod, "request.namespace '" + quoted(request.namespace())
                     + "' is not a valid namespace name: a DNS-1123 label (at most 63 lower-case letters, digits"
                     + " and '-', starting and ending with a letter or digit)", "invalid namespace", started);
         }
         if (!KubernetesNames.isServiceAccountName(pod.serviceAccountName())) {
-            return deny(request, pod, "", "spec.serviceAccountName '" + quoted(pod.serviceAccountName())
+            return deny(request, pod, "spec.serviceAccountName '" + quoted(pod.serviceAccountName())
                     + "' is not a valid ServiceAccount name: a DNS-1123 subdomain (at most 253 lower-case letters,"
                     + " digits, '-' and '.', each part between dots starting and ending with a letter or digit)",
                     "invalid service account name", started);
@@ -107,7 +107,7 @@ public final class AdmissionHandler {
 
         Resolution resolution = resolver.resolve(request.namespace(), pod);
         if (resolution.denied()) {
-            return deny(request, pod, "", resolution.denial(), resolution.reason(), started);
+            return deny(request, pod, resolution.denial(), resolution.reason(), started);
         }
         if (resolution.identity() == null) {
             log(request, pod, "none", Outcome.NOT_MUTATED, resolution.reason(), started);
@@ -163,7 +163,8 @@ public final class AdmissionHandler {
     private AdmissionReviewAnswer notMutated(AdmissionRequest request, PodView pod, String mode,
             Resolution resolution, String why, String reason, long started) {
         if (resolver.settings().onLookupFailure() == LookupFailurePolicy.DENY) {
-            return deny(request, pod, mode, "AWS credentials cannot be added to this pod: " + why, reason, started);
+            log(request, pod, mode, Outcome.DENIED, reason, started); // the mode it would have had
+            return denied(request, "AWS credentials cannot be added to this pod: " + why);
         }
         List<String> warnings = new ArrayList<>(resolution.warnings());
         warnings.add("AWS credentials were not added to this pod: " + why + "; pod admitted without AWS credentials");
@@ -171,9 +172,14 @@ public final class AdmissionHandler {
         return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), warnings));
     }
 
-    private AdmissionReviewAnswer deny(AdmissionRequest request, PodView pod, String mode, String message,
-            String reason, long started) {
-        log(request, pod, mode.isEmpty() ? "none" : mode, Outcome.DENIED, reason, started);
+    /** A denial before any identity was found: logged with mode {@code none}. */
+    private AdmissionReviewAnswer deny(AdmissionRequest request, PodView pod, String message, String reason,
+            long started) {
+        log(request, pod, "none", Outcome.DENIED, reason, started);
+        return denied(request, message);
+    }
+
+    private static AdmissionReviewAnswer denied(AdmissionRequest request, String message) {
         return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.denied(request.uid(), 400, message));
     }
 
