@@ -104,11 +104,6 @@ public final class CachedLookup<K, V> {
         }
     }
 
-    /** Forgets every cached value (for tests and for a cluster that is reconfigured). */
-    public void invalidateAll() {
-        cache.synchronous().invalidateAll();
-    }
-
     private Stamped<V> await(CompletableFuture<Stamped<V>> future, long deadline) {
         try {
             return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
