@@ -22,10 +22,10 @@ import java.util.function.Function;
  *
  * <ul>
  *   <li><b>Coalesced</b>: concurrent lookups of one key share one fetch.</li>
- *   <li><b>Fresh</b>: a value whose fetch started more than {@code freshFor} ago is fetched again
- *       before it is used, so a change made at T is seen by every lookup after T + freshFor;
- *       values in use are refreshed in the background after {@code refreshAfter}, so busy keys
- *       never wait.</li>
+ *   <li><b>Fresh</b>: a value whose fetch started more than {@code freshFor} before the lookup is
+ *       fetched again before it is used — also one a refresh already in flight would bring — so a
+ *       change made at T is seen by every lookup after T + freshFor; values in use are refreshed
+ *       in the background after {@code refreshAfter}, so busy keys never wait.</li>
  *   <li><b>Stale if error</b>: when a fetch fails or takes longer than the budget, the last known
  *       value is served while it is younger than {@code maxStale}.</li>
  *   <li>Absence (a 404) is a value like any other: negative answers age out just as fast.</li>
@@ -80,9 +80,12 @@ public final class CachedLookup<K, V> {
      */
     public V get(K key) {
         long deadline = System.nanoTime() + budgetNanos;
+        // Freshness is measured from when this lookup was asked, not from when its wait ended: a
+        // change made more than freshFor before this moment must be in what it returns.
+        long asked = ticker.read();
         CompletableFuture<Stamped<V>> cached = cache.getIfPresent(key);
         Stamped<V> known = await(cached != null ? cached : cache.get(key), deadline);
-        if (ticker.read() - known.fetchStarted() <= freshForNanos) {
+        if (fresh(known, asked)) {
             if (cached != null) {
                 listener.cacheHit();
             } else {
@@ -91,17 +94,31 @@ public final class CachedLookup<K, V> {
             return known.value();
         }
         // Too old to decide a new pod with (its ServiceAccount may just have been annotated):
-        // fetch again now, sharing any fetch already in flight for this key.
+        // fetch again now, sharing a fetch already in flight for this key only if it started late
+        // enough. One that started long before this lookup (a background refresh, a slow API
+        // server) may predate a change this lookup must see: once it has ended, a new fetch starts,
+        // after this lookup was asked. The budget bounds the waits.
         listener.cacheMiss();
+        Stamped<V> newest = known;
         try {
-            return await(cache.synchronous().refresh(key), deadline).value();
+            Stamped<V> refreshed = await(cache.synchronous().refresh(key), deadline);
+            while (!fresh(refreshed, asked)) {
+                newest = refreshed;
+                refreshed = await(cache.synchronous().refresh(key), deadline);
+            }
+            return refreshed.value();
         } catch (LookupFailedException e) {
-            if (ticker.read() - known.fetchStarted() <= maxStaleNanos) {
+            if (ticker.read() - newest.fetchStarted() <= maxStaleNanos) {
                 listener.staleServed();
-                return known.value(); // stale if error: the last known answer beats none
+                return newest.value(); // stale if error: the last known answer beats none
             }
             throw e;
         }
+    }
+
+    /** Whether the value's fetch started at most {@code freshFor} before the lookup was asked. */
+    private boolean fresh(Stamped<V> value, long asked) {
+        return asked - value.fetchStarted() <= freshForNanos;
     }
 
     private Stamped<V> await(CompletableFuture<Stamped<V>> future, long deadline) {

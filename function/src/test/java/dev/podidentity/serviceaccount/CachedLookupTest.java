@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -68,6 +69,67 @@ class CachedLookupTest {
         lookup.get("k"); // serves v1 (still fresh) and starts a refresh
         assertEquals(2, fetches.get());
         assertEquals("v2", lookup.get("k"));
+    }
+
+    /**
+     * The refresh in flight when a lookup finds its value too old may have started before the
+     * change that lookup must see: a background refresh started at 1.1 s reads the API, the
+     * ServiceAccount is annotated at T = 1.2 s, and the refresh's answer only arrives at T + 2.1 s,
+     * when a lookup is waiting for it. That answer is older than the freshness promise allows.
+     */
+    @Test
+    void aRefreshThatStartedBeforeTheChangeIsNotServedPastFreshFor() throws Exception {
+        AtomicReference<CountDownLatch> gate = new AtomicReference<>(new CountDownLatch(0));
+        AtomicReference<CountDownLatch> read = new AtomicReference<>(new CountDownLatch(1));
+        ExecutorService loads = Executors.newVirtualThreadPerTaskExecutor();
+        // The API answers what it holds when the fetch starts; the test decides when it arrives.
+        CachedLookup<String, String> lookup = new CachedLookup<>("thing", key -> {
+            fetches.incrementAndGet();
+            String seen = apiValue.get();
+            read.get().countDown();
+            try {
+                gate.get().await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return seen;
+        }, LookupSettings.defaults(), ticker, loads);
+        assertEquals("v1", lookup.get("k"));
+
+        gate.set(new CountDownLatch(1)); // the next fetch's answer is held back
+        read.set(new CountDownLatch(1));
+        ticker.advance(Duration.ofMillis(1100));
+        assertEquals("v1", lookup.get("k"), "still fresh; starts a background refresh");
+        assertTrue(read.get().await(5, TimeUnit.SECONDS), "the background refresh has read the API");
+        ticker.advance(Duration.ofMillis(100));
+        apiValue.set("v2"); // T: the ServiceAccount is annotated
+        ticker.advance(Duration.ofMillis(2100)); // T + 2.1 s
+
+        CompletableFuture<String> admission = new CompletableFuture<>();
+        Thread admitting = Thread.ofPlatform().start(() -> admission.complete(lookup.get("k")));
+        long waited = System.nanoTime();
+        while (admitting.getState() != Thread.State.TIMED_WAITING) { // joined the refresh in flight
+            assertTrue(System.nanoTime() - waited < TimeUnit.SECONDS.toNanos(5), "state " + admitting.getState());
+            Thread.onSpinWait();
+        }
+        gate.getAndSet(new CountDownLatch(0)).countDown(); // the old answer arrives
+
+        assertEquals("v2", admission.get(5, TimeUnit.SECONDS), "a pod admitted after T + 2 s sees the change");
+        assertEquals(3, fetches.get(), "the first load, the background refresh, and one fetch after T");
+        loads.shutdownNow();
+    }
+
+    /** Freshness counts from when the lookup was asked: a lookup does not discard the fetch it waited for. */
+    @Test
+    void aLookupUsesTheFetchItWaitedForHoweverLongItTook() {
+        CachedLookup<String, String> lookup = new CachedLookup<>("thing", key -> {
+            fetches.incrementAndGet();
+            ticker.advance(Duration.ofMillis(2500)); // a slow API server, within the budget
+            return apiValue.get();
+        }, LookupSettings.defaults(), ticker, Runnable::run);
+
+        assertEquals("v1", lookup.get("k"));
+        assertEquals(1, fetches.get());
     }
 
     @Test
