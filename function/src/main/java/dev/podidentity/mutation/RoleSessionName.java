@@ -6,24 +6,27 @@ package dev.podidentity.mutation;
  *
  * <pre>{@code
  * var name = RoleSessionName.forServiceAccount("payments", "api");
- * name.fallback(); // "payments.api", used only for pods whose explicit name is over 64 characters
+ * name.fallback(); // "payments.api", used only for pods whose explicit name STS would refuse
  * }</pre>
  *
  * <p>The value normally comes from the Downward API ({@code metadata.name}): pod names use only
- * {@code [a-z0-9.-]}, and generated names are at most 63 characters, so they always satisfy STS's
- * 2–64 characters of {@code [\w+=,.@-]}. Only an explicit name longer than 64 characters needs the
- * literal fallback.
+ * {@code [a-z0-9.-]}, and generated names are 6 to 63 characters, so they satisfy STS's 2–64
+ * characters of {@code [\w+=,.@-]}. An explicit name can be shorter (one character) or longer (up
+ * to 253): STS would refuse it, and the SDK would get no credentials at all, so such a pod gets the
+ * literal fallback instead, which is always valid and still says whose pod assumed the role.
  *
  * @param fallback the literal used when the pod's own name does not fit STS's limit
  */
 public record RoleSessionName(String fallback) {
 
+    /** The shortest role session name STS accepts. */
+    public static final int MIN_LENGTH = 2;
     /** The longest role session name STS accepts. */
     public static final int MAX_LENGTH = 64;
 
     public RoleSessionName {
         TokenProjection.requireText(fallback, "fallback");
-        if (fallback.length() < 2 || fallback.length() > MAX_LENGTH) {
+        if (fallback.length() < MIN_LENGTH || fallback.length() > MAX_LENGTH) {
             throw new IllegalArgumentException("fallback must have 2 to 64 characters, was '" + fallback + "'");
         }
     }
@@ -41,8 +44,12 @@ public record RoleSessionName(String fallback) {
         return new RoleSessionName(sanitized.toString());
     }
 
-    /** Whether the pod's own name can serve as the session name. */
+    /**
+     * Whether the pod's own name can serve as the session name: it has 2 to 64 characters, or the
+     * API server will generate it from {@code generateName} (no name, or an empty one).
+     */
     public static boolean fits(String podName) {
-        return podName == null || podName.length() <= MAX_LENGTH;
+        return podName == null || podName.isEmpty()
+                || (podName.length() >= MIN_LENGTH && podName.length() <= MAX_LENGTH);
     }
 }
