@@ -95,12 +95,12 @@ public final class IdentityResolver {
                         + " come from the function's configuration");
                 return podIdentity(ref, pod, Map.of(), null, warnings);
             }
-            return lookupFailed(ref, e, warnings);
+            return lookupFailed("ServiceAccount " + ref, e, warnings);
         }
         Map<String, String> annotations = serviceAccount == null ? Map.of() : serviceAccount.annotations();
 
         if (podIdentity) {
-            return podIdentity(ref, pod, annotations, mappingOrNull(ref), warnings);
+            return podIdentity(ref, pod, annotations, mappingOrNull(ref, warnings), warnings);
         }
         // Mode 2, IRSA from the ServiceAccount's role-arn annotation.
         Optional<String> roleArn = AnnotationValues.nonBlank(annotations.get(roleArnKey));
@@ -112,7 +112,7 @@ public final class IdentityResolver {
         try {
             mapping = mappings.current().find(ref).orElse(null);
         } catch (LookupFailedException e) {
-            return lookupFailed(ref, e, warnings);
+            return lookupFailed("mapping ConfigMap for ServiceAccount " + ref, e, warnings);
         }
         if (mapping != null) {
             return irsa(ref, pod, annotations, mapping.roleArn(), mapping, "mapping ConfigMap", warnings);
@@ -136,28 +136,38 @@ public final class IdentityResolver {
         return known;
     }
 
-    /** No known answer: admit with a warning, or deny so that the pod's controller retries. */
-    private Resolution lookupFailed(ServiceAccountRef ref, LookupFailedException e, List<String> warnings) {
+    /**
+     * No known answer: admit with a warning, or deny so that the pod's controller retries.
+     *
+     * @param what what could not be read: {@code ServiceAccount ns/sa}, or the mapping ConfigMap for it
+     */
+    private Resolution lookupFailed(String what, LookupFailedException e, List<String> warnings) {
         if (settings.onLookupFailure() == LookupFailurePolicy.DENY) {
-            return Resolution.deny("ServiceAccount " + ref + " could not be looked up (" + e.getMessage()
+            return Resolution.deny(what + " could not be looked up (" + e.getMessage()
                     + "); the pod is denied so that its controller retries",
                     e instanceof LookupShedException ? "lookup shed" : "lookup failed");
         }
         if (e instanceof LookupShedException) {
             // Say that the function is overloaded, not that the API server failed: a retry may work.
-            warnings.add("ServiceAccount " + ref + " not looked up: too many lookups in flight to the API server,"
+            warnings.add(what + " not looked up: too many lookups in flight to the API server,"
                     + " pod admitted without AWS credentials");
             return Resolution.nothing("lookup shed: " + e.getMessage(), warnings);
         }
-        warnings.add("ServiceAccount " + ref + " lookup failed, pod admitted without AWS credentials");
+        warnings.add(what + " lookup failed, pod admitted without AWS credentials");
         return Resolution.nothing("lookup failed: " + e.getMessage(), warnings);
     }
 
-    /** The mapping only tunes Pod Identity; when it cannot be read, the configuration does. */
-    private RoleMapping mappingOrNull(ServiceAccountRef ref) {
+    /**
+     * The mapping only tunes Pod Identity, so when it cannot be read the pod still gets its
+     * credentials, tuned by the ServiceAccount and the configuration: as when the ServiceAccount
+     * cannot be read, a warning says so, and {@code on-lookup-failure} does not deny.
+     */
+    private RoleMapping mappingOrNull(ServiceAccountRef ref, List<String> warnings) {
         try {
             return mappings.current().find(ref).orElse(null);
         } catch (LookupFailedException e) {
+            warnings.add("mapping ConfigMap for ServiceAccount " + ref + " lookup failed; token expiration and"
+                    + " regional STS come from the ServiceAccount and the function's configuration");
             return null;
         }
     }

@@ -337,19 +337,60 @@ class IdentityResolverTest {
         assertEquals("sts.amazonaws.com", own.token().audience(), "only a mapped role takes the mapping's tuning");
     }
 
+    static final RoleMappingSource UNREADABLE_MAPPING = () -> {
+        throw new LookupFailedException("GET ConfigMap eks/pod-identity-webhook: HTTP 403 from the API server");
+    };
+
     @Test
-    void aMappingThatCannotBeReadIsALookupFailure() {
+    void aMappingThatCannotBeReadIsALookupFailureThatNamesTheConfigMap() {
         serviceAccount("plain", Map.of());
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults(), source, PodIdentityAssociations.NONE,
-                () -> {
-                    throw new LookupFailedException("ConfigMap unreadable");
-                }, random);
+                UNREADABLE_MAPPING, random);
 
         Resolution resolution = resolver.resolve("ns", pod("plain", ""));
 
         assertNull(resolution.identity());
-        assertEquals(List.of("ServiceAccount ns/plain lookup failed, pod admitted without AWS credentials"),
-                resolution.warnings());
+        assertEquals(List.of("mapping ConfigMap for ServiceAccount ns/plain lookup failed, pod admitted without AWS"
+                + " credentials"), resolution.warnings());
+        assertEquals("lookup failed: GET ConfigMap eks/pod-identity-webhook: HTTP 403 from the API server",
+                resolution.reason());
+    }
+
+    @Test
+    void aMappingThatCannotBeReadDeniesWhenConfigured() {
+        serviceAccount("plain", Map.of());
+        IdentityResolver resolver = new IdentityResolver(
+                IdentitySettings.defaults().withOnLookupFailure(LookupFailurePolicy.DENY), source,
+                PodIdentityAssociations.NONE, UNREADABLE_MAPPING, random);
+
+        Resolution resolution = resolver.resolve("ns", pod("plain", ""));
+
+        assertTrue(resolution.denied());
+        assertEquals("mapping ConfigMap for ServiceAccount ns/plain could not be looked up (GET ConfigMap"
+                + " eks/pod-identity-webhook: HTTP 403 from the API server); the pod is denied so that its controller"
+                + " retries", resolution.denial());
+    }
+
+    /**
+     * In Pod Identity mode the mapping only tunes the token: as with a ServiceAccount that cannot be
+     * read, the pod gets its credentials with a warning, whatever on-lookup-failure says.
+     */
+    @Test
+    void podIdentityStillAppliesWithAWarningWhenTheMappingCannotBeRead() throws Exception {
+        serviceAccount("sa", Map.of(P + "token-expiration", "7200"));
+        PodIdentityAssociations associations = associations(
+                "{\"Identities\":[{\"Namespace\":\"ns\",\"ServiceAccount\":\"sa\"}]}");
+
+        for (LookupFailurePolicy policy : LookupFailurePolicy.values()) {
+            Resolution resolution = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy), source,
+                    associations, UNREADABLE_MAPPING, random).resolve("ns", pod("sa", ""));
+
+            assertEquals(CredentialMode.POD_IDENTITY, resolution.identity().mode(), policy.name());
+            assertEquals(7200, resolution.identity().token().expirationSeconds(), "the ServiceAccount still tunes it");
+            assertEquals(List.of("mapping ConfigMap for ServiceAccount ns/sa lookup failed; token expiration and"
+                    + " regional STS come from the ServiceAccount and the function's configuration"),
+                    resolution.warnings(), policy.name());
+        }
     }
 
     @Test
