@@ -17,11 +17,13 @@ import java.util.concurrent.Semaphore;
  * }
  * }</pre>
  *
- * <p>An admission holds several times its body in heap while it is read into a pod view (up to
- * about 16 times for a body of nothing but empty containers), so the default, 8 MiB, keeps the
- * worst case near 128 MiB of the shipped 192 MiB heap; ordinary admissions of a few kilobytes
- * weigh {@link #MIN_WEIGHT} each, so 512 of them fit at once. One semaphore acquire and release
- * per admission: nothing else on the hot path.
+ * <p>An admission holds several times its body in heap while it is read into a pod view (most for
+ * a body of nothing but empty containers), so the default is sized to keep that worst case well
+ * inside the shipped heap, while ordinary admissions of a few kilobytes weigh {@link #MIN_WEIGHT}
+ * each and hundreds fit at once. The measured ratio and what it implies are in README.md ("Speed
+ * and reliability", "Never falls over"); {@code AdmissionHeapTest} checks that the shipped heap
+ * survives the worst reviews. One semaphore acquire and release per admission: nothing else on the
+ * hot path.
  */
 public final class InFlightBytes {
 

@@ -23,11 +23,12 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>Without the AOT cache, building the client (its HTTP client and TLS context) and Jackson's
- * first reader of a ServiceAccount took about 0.2 s of the first answer, on one CPU while the
- * other idled (measured: 1.26 → 1.13 s to the first answer on 2 CPUs; with the cache, which makes
- * them cheap, no difference). With a single CPU there is no idle one, and nothing is warmed up. A
- * warm-up that fails (no credentials yet, say) only logs: the first admission meets the same
- * failure and answers as configured.
+ * first reader of a ServiceAccount is a large share of the first answer, done on one CPU while the
+ * other idles: warming up does it on that idle CPU while Quarkus starts. With the cache, which makes
+ * both cheap, it changes nothing measurable; with a single CPU there is no idle one and it would
+ * only compete with start-up, so nothing is warmed up. The measurements are in benchmarks/README.md,
+ * "Cold start" ({@code benchmarks/startup.sh}). A warm-up that fails (no credentials yet, say) only
+ * logs: the first admission meets the same failure and answers as configured.
  */
 @ApplicationScoped
 public class LookupWarmUp {
