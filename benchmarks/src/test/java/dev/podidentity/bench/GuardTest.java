@@ -21,10 +21,10 @@ import java.util.Map;
  * machine slows both; the guard checks their ratio, not a time. Allocation per admission
  * ({@code gc.alloc.rate.norm}) does not depend on the machine's speed at all.
  *
- * <p>Fails when fullPath takes more than {@link #MAX_FULL_OVER_FLOOR} times the floor (measured on the typical
- * fixture: 1.19–1.49× in guard runs on a quiet and on a slow host; see benchmarks/README.md), or allocates more
- * than {@link #MAX_ALLOC_PER_REQUEST_BYTE} bytes per byte of the request (measured: 3.6× on
- * typical, a little less than the floor itself). The time ratio uses each benchmark's best measurement
+ * <p>Fails when fullPath takes more than {@link #MAX_FULL_OVER_FLOOR} times the floor on the typical fixture, or
+ * allocates more than {@link #MAX_ALLOC_PER_REQUEST_BYTE} bytes per byte of the request (it allocates a little
+ * less than the floor itself); the values measured in guard runs are in benchmarks/README.md ("CI guard",
+ * "JsonBytes or Jackson"). The time ratio uses each benchmark's best measurement
  * iteration, since noise only ever adds time. A ratio over the limit is measured once more and the
  * better of the two counts: a shared host can be slow for half a minute, a regression is slow in
  * both. Takes about 30 s (60 s when it measures twice).

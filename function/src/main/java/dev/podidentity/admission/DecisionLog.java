@@ -1,6 +1,6 @@
 package dev.podidentity.admission;
 
-import dev.podidentity.mutation.JsonBytes;
+import dev.podidentity.mutation.JsonDocument;
 
 import org.jboss.logging.Logger;
 
@@ -53,16 +53,6 @@ public final class DecisionLog implements Consumer<Decision> {
     private static final Logger LOG = Logger.getLogger(CATEGORY);
     /** Held: the handler is installed on this logger, which must not be collected and made anew. */
     private static final java.util.logging.Logger OUTPUT = java.util.logging.Logger.getLogger(CATEGORY);
-    private static final JsonBytes.Name CLUSTER = JsonBytes.Name.of("cluster");
-    private static final JsonBytes.Name NAMESPACE = JsonBytes.Name.of("namespace");
-    private static final JsonBytes.Name POD = JsonBytes.Name.of("pod");
-    private static final JsonBytes.Name SERVICE_ACCOUNT = JsonBytes.Name.of("serviceAccount");
-    private static final JsonBytes.Name MODE = JsonBytes.Name.of("mode");
-    private static final JsonBytes.Name OUTCOME = JsonBytes.Name.of("outcome");
-    private static final JsonBytes.Name REASON = JsonBytes.Name.of("reason");
-    private static final JsonBytes.Name DURATION_MS = JsonBytes.Name.of("durationMs");
-    private static final JsonBytes.Name UID = JsonBytes.Name.of("uid");
-
     /** Prints decision lines with a {@link DecisionLineHandler}. */
     public DecisionLog() {
         DecisionLineHandler.install(OUTPUT);
@@ -76,17 +66,19 @@ public final class DecisionLog implements Consumer<Decision> {
     }
 
     static String json(Decision d) {
-        byte[] line = JsonBytes.write(out -> out.startObject()
-                .name(CLUSTER).string(bounded(d.cluster(), CLUSTER_BYTES))
-                .name(NAMESPACE).string(bounded(d.namespace(), NAMESPACE_BYTES))
-                .name(POD).string(bounded(d.pod(), POD_BYTES))
-                .name(SERVICE_ACCOUNT).string(bounded(d.serviceAccount(), SERVICE_ACCOUNT_BYTES))
-                .name(MODE).string(bounded(d.mode(), MODE_BYTES))
-                .name(OUTCOME).string(bounded(d.outcome().label(), OUTCOME_BYTES))
-                .name(REASON).string(bounded(d.reason(), REASON_BYTES))
-                .name(DURATION_MS).number(Math.round(d.durationNanos() / 10_000.0) / 100.0)
-                .name(UID).string(bounded(d.uid(), UID_BYTES))
-                .endObject());
+        byte[] line = JsonDocument.write(json -> {
+            json.writeStartObject();
+            json.writeStringField("cluster", bounded(d.cluster(), CLUSTER_BYTES));
+            json.writeStringField("namespace", bounded(d.namespace(), NAMESPACE_BYTES));
+            json.writeStringField("pod", bounded(d.pod(), POD_BYTES));
+            json.writeStringField("serviceAccount", bounded(d.serviceAccount(), SERVICE_ACCOUNT_BYTES));
+            json.writeStringField("mode", bounded(d.mode(), MODE_BYTES));
+            json.writeStringField("outcome", bounded(d.outcome().label(), OUTCOME_BYTES));
+            json.writeStringField("reason", bounded(d.reason(), REASON_BYTES));
+            json.writeNumberField("durationMs", Math.round(d.durationNanos() / 10_000.0) / 100.0);
+            json.writeStringField("uid", bounded(d.uid(), UID_BYTES));
+            json.writeEndObject();
+        });
         return new String(line, StandardCharsets.UTF_8);
     }
 
@@ -113,7 +105,7 @@ public final class DecisionLog implements Consumer<Decision> {
         return value;
     }
 
-    /** At least what {@link JsonBytes} writes for the character. */
+    /** At least what {@link JsonDocument} writes for the character. */
     private static int escapedBytes(char c) {
         if (c < 0x20 || Character.isSurrogate(c)) {
             return 6;

@@ -2,7 +2,7 @@ package dev.podidentity.mutation;
 
 /**
  * A JSON document would have been longer than its limit, and was not written: see
- * {@link JsonBytes#write(JsonBytes.Body, int)}.
+ * {@link JsonDocument#write(JsonDocument.Body, int)}.
  *
  * <pre>{@code
  * try {

@@ -1,5 +1,8 @@
 package dev.podidentity.mutation;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -14,60 +17,72 @@ import java.util.List;
 public sealed interface PatchValue {
 
     /** Writes this value as the next value of the document. */
-    void write(JsonBytes out);
+    void write(JsonGenerator json) throws IOException;
 
     /** {@code {"name": …, "value": …}} */
     record EnvVar(String name, String value) implements PatchValue {
         @Override
-        public void write(JsonBytes out) {
-            out.startObject().name(PatchNames.NAME).string(name).name(PatchNames.VALUE).string(value).endObject();
+        public void write(JsonGenerator json) throws IOException {
+            json.writeStartObject();
+            json.writeStringField("name", name);
+            json.writeStringField("value", value);
+            json.writeEndObject();
         }
     }
 
     /** {@code {"name": …, "valueFrom": {"fieldRef": {"fieldPath": …}}}}: a Downward API variable. */
     record FieldRefEnvVar(String name, String fieldPath) implements PatchValue {
         @Override
-        public void write(JsonBytes out) {
-            out.startObject().name(PatchNames.NAME).string(name)
-                    .name(PatchNames.VALUE_FROM).startObject()
-                    .name(PatchNames.FIELD_REF).startObject().name(PatchNames.FIELD_PATH).string(fieldPath).endObject()
-                    .endObject()
-                    .endObject();
+        public void write(JsonGenerator json) throws IOException {
+            json.writeStartObject();
+            json.writeStringField("name", name);
+            json.writeObjectFieldStart("valueFrom");
+            json.writeObjectFieldStart("fieldRef");
+            json.writeStringField("fieldPath", fieldPath);
+            json.writeEndObject();
+            json.writeEndObject();
+            json.writeEndObject();
         }
     }
 
     /** {@code {"name": …, "mountPath": …, "readOnly": true}} */
     record VolumeMount(String name, String mountPath) implements PatchValue {
         @Override
-        public void write(JsonBytes out) {
-            out.startObject().name(PatchNames.NAME).string(name).name(PatchNames.MOUNT_PATH).string(mountPath)
-                    .name(PatchNames.READ_ONLY).bool(true).endObject();
+        public void write(JsonGenerator json) throws IOException {
+            json.writeStartObject();
+            json.writeStringField("name", name);
+            json.writeStringField("mountPath", mountPath);
+            json.writeBooleanField("readOnly", true);
+            json.writeEndObject();
         }
     }
 
     /** The projected ServiceAccount token volume. */
     record TokenVolume(TokenProjection token) implements PatchValue {
         @Override
-        public void write(JsonBytes out) {
-            out.startObject().name(PatchNames.NAME).string(token.volumeName())
-                    .name(PatchNames.PROJECTED).startObject()
-                    .name(PatchNames.SOURCES).startArray()
-                    .startObject().name(PatchNames.SERVICE_ACCOUNT_TOKEN).startObject()
-                    .name(PatchNames.AUDIENCE).string(token.audience())
-                    .name(PatchNames.EXPIRATION_SECONDS).number(token.expirationSeconds())
-                    .name(PatchNames.PATH).string(token.tokenPath())
-                    .endObject().endObject()
-                    .endArray()
-                    .endObject()
-                    .endObject();
+        public void write(JsonGenerator json) throws IOException {
+            json.writeStartObject();
+            json.writeStringField("name", token.volumeName());
+            json.writeObjectFieldStart("projected");
+            json.writeArrayFieldStart("sources");
+            json.writeStartObject();
+            json.writeObjectFieldStart("serviceAccountToken");
+            json.writeStringField("audience", token.audience());
+            json.writeNumberField("expirationSeconds", token.expirationSeconds());
+            json.writeStringField("path", token.tokenPath());
+            json.writeEndObject();
+            json.writeEndObject();
+            json.writeEndArray();
+            json.writeEndObject();
+            json.writeEndObject();
         }
     }
 
     /** A JSON string. */
     record Text(String value) implements PatchValue {
         @Override
-        public void write(JsonBytes out) {
-            out.string(value);
+        public void write(JsonGenerator json) throws IOException {
+            json.writeString(value);
         }
     }
 
@@ -78,22 +93,23 @@ public sealed interface PatchValue {
         }
 
         @Override
-        public void write(JsonBytes out) {
-            out.startArray();
+        public void write(JsonGenerator json) throws IOException {
+            json.writeStartArray();
             for (PatchValue item : items) {
-                item.write(out);
+                item.write(json);
             }
-            out.endArray();
+            json.writeEndArray();
         }
     }
 
     /** A JSON object with one member: used when the map it adds to does not exist yet. */
     record Member(String key, PatchValue value) implements PatchValue {
         @Override
-        public void write(JsonBytes out) {
-            out.startObject().name(key);
-            value.write(out);
-            out.endObject();
+        public void write(JsonGenerator json) throws IOException {
+            json.writeStartObject();
+            json.writeFieldName(key);
+            value.write(json);
+            json.writeEndObject();
         }
     }
 }

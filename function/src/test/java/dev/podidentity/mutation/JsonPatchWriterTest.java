@@ -14,9 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class JsonPatchWriterTest {
 
     @Test
-    void repeatedValuesAreWrittenAsTheirFirstOccurrenceWhateverHowManyDistinctValuesThereAre() throws Exception {
-        // More distinct values than the writer remembers, each repeated, interleaved with values
-        // that occur once: every copy must be the value of its own operation.
+    void everyOperationIsWrittenInOrderWithItsOwnValue() throws Exception {
+        // Many distinct values, each repeated, interleaved with values that occur once.
         List<PatchOp> ops = new ArrayList<>();
         for (int round = 0; round < 3; round++) {
             for (int v = 0; v < 12; v++) {
@@ -33,7 +32,7 @@ class JsonPatchWriterTest {
         ArrayNode expected = MAPPER.createArrayNode();
         for (PatchOp op : ops) {
             expected.addObject().put("op", "add").put("path", op.path())
-                    .set("value", MAPPER.readTree(JsonBytes.write(op.value()::write)));
+                    .set("value", MAPPER.readTree(JsonDocument.write(op.value()::write)));
         }
         assertEquals(expected, written);
     }
