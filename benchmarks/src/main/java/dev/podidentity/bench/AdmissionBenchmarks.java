@@ -74,8 +74,6 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code mutationCore}: PodView (read once) → PodMutator → JsonPatchWriter.</li>
  *   <li>{@code fullPath}: request bytes → streaming read (AdmissionReviewReader) → AdmissionHandler
  *       (resolver behind a warm CachedLookup) → answer bytes.</li>
- *   <li>{@code fullPathJacksonWriter}: the same, with the patch and the answer written by a Jackson
- *       generator instead of JsonBytes ({@link JacksonWriterPath}).</li>
  *   <li>{@code typedDiffBaseline}: what a java-operator-sdk (josdk-webhooks) mutating webhook does
  *       by default: fabric8 AdmissionReview/Pod, a clone by serialising and reading back, mutate the
  *       clone, both pods to trees, zjsonpatch diff, base64 of the diff's string.</li>
@@ -116,7 +114,6 @@ public class AdmissionBenchmarks {
     CachedLookup<ServiceAccountRef, Optional<ServiceAccount>> serviceAccounts;
     ServiceAccountRef warmKey;
     AdmissionHandler handler;
-    JacksonWriterPath jacksonWriterPath;
 
     // mutationCore
     PodView podView;
@@ -152,7 +149,6 @@ public class AdmissionBenchmarks {
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withRegion(REGION),
                 serviceAccounts::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 42L);
         handler = new AdmissionHandler("bench", resolver, decision -> { });
-        jacksonWriterPath = new JacksonWriterPath(resolver, decision -> { });
 
         JsonNode review = treeReader.readValue(request);
         JsonNode req = review.path("request");
@@ -191,16 +187,6 @@ public class AdmissionBenchmarks {
         dev.podidentity.admission.AdmissionReview review = reviewReader.readValue(request);
         AdmissionReviewAnswer answer = handler.handle(review);
         return AdmissionReviewAnswerWriter.toBytes(answer); // as AdmissionHttp answers
-    }
-
-    /**
-     * {@link #fullPath} with the patch and the answer written by Jackson's generator instead of
-     * {@code JsonBytes}: what the hand-written writer buys (benchmarks/README.md, "JsonBytes or Jackson").
-     */
-    @Benchmark
-    public byte[] fullPathJacksonWriter() throws IOException {
-        dev.podidentity.admission.AdmissionReview review = reviewReader.readValue(request);
-        return jacksonWriterPath.handle(review);
     }
 
     /**
