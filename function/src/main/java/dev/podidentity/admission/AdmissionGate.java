@@ -5,6 +5,8 @@ import dev.podidentity.metrics.Metrics;
 
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -15,9 +17,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The first thing every admission request meets, before its body is read: it reserves the
- * request's weight in {@link InFlightBytes}, or answers {@code 429 Too Many Requests} at once. A
- * function driven past what its heap holds thus sheds requests instead of queueing their bodies
- * until it runs out of memory.
+ * request's weight in {@link InFlightBytes}, or answers {@code 429 Too Many Requests} without
+ * keeping the body (it is dropped as it arrives). A function driven past what its heap holds thus
+ * sheds requests instead of queueing their bodies until it runs out of memory.
  *
  * <pre>{@code
  * curl -i -H 'Content-Type: application/json' --data @examples/irsa-pod.json localhost:8080/mutate
@@ -36,6 +38,9 @@ public class AdmissionGate {
     private static final String BUSY = """
             {"apiVersion":"v1","kind":"Status","status":"Failure","message":"the function has as many admissions \
             in flight as its heap allows; retry","reason":"TooManyRequests","code":429}""";
+
+    /** How long a refused request's body is waited for: the API server sends it at once. */
+    static final long DRAIN_LIMIT_MS = 1000;
 
     private final InFlightBytes inFlight;
     private final ClusterRegistry clusters;
@@ -62,12 +67,48 @@ public class AdmissionGate {
             // Only clusters served here get a meter: a path must not create them.
             metrics.cluster(cluster == null ? ClusterRegistry.DEFAULT : clusters.knows(cluster) ? cluster
                     : ClusterRegistry.DEFAULT).shed("admission");
-            ctx.response().setStatusCode(429).putHeader(HttpHeaders.RETRY_AFTER, "1")
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(BUSY);
+            refuse(ctx);
             return;
         }
         ctx.addEndHandler(ended -> inFlight.release(weight));
         ctx.next();
+    }
+
+    /**
+     * Answers 429 once the body has arrived, dropping it chunk by chunk as it comes: nothing of it
+     * is kept. Answering before the client has sent it all would be sooner, but an HTTP/2 client
+     * that is still sending when the answer ends resets the stream, and past 200 resets in 30 s
+     * on one connection the server closes it (GOAWAY {@code ENHANCE_YOUR_CALM}, the Rapid Reset
+     * defence), failing every admission in flight on that connection. A body that has not
+     * arrived within {@link #DRAIN_LIMIT_MS} is not waited for.
+     */
+    private void refuse(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        HttpServerResponse response = ctx.response();
+        Runnable answer = () -> {
+            if (!response.ended() && !response.closed()) {
+                response.setStatusCode(429).putHeader(HttpHeaders.RETRY_AFTER, "1")
+                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(BUSY);
+            }
+        };
+        if (request.isEnded()) {
+            answer.run();
+            return;
+        }
+        long timer = ctx.vertx().setTimer(DRAIN_LIMIT_MS, late -> answer.run());
+        long[] dropped = {0};
+        request.handler(chunk -> {
+            dropped[0] += chunk.length();
+            if (dropped[0] > maxBodyBytes) { // more than any admission may send: stop reading it
+                ctx.vertx().cancelTimer(timer);
+                answer.run();
+            }
+        });
+        request.endHandler(ended -> {
+            ctx.vertx().cancelTimer(timer);
+            answer.run();
+        });
+        request.resume();
     }
 
     /** The body's declared length; without one (chunked), the most it may be. */
