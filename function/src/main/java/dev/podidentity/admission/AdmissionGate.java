@@ -1,6 +1,7 @@
 package dev.podidentity.admission;
 
 import dev.podidentity.cluster.ClusterRegistry;
+import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.metrics.Metrics;
 
 import io.quarkus.runtime.configuration.MemorySize;
@@ -13,7 +14,10 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 /**
  * The first thing every admission request meets, before its body is read: it reserves the
@@ -39,6 +43,8 @@ public class AdmissionGate {
             {"apiVersion":"v1","kind":"Status","status":"Failure","message":"the function has as many admissions \
             in flight as its heap allows; retry","reason":"TooManyRequests","code":429}""";
 
+    private static final Logger LOG = Logger.getLogger(AdmissionGate.class);
+
     /** How long a refused request's body is waited for: the API server sends it at once. */
     static final long DRAIN_LIMIT_MS = 1000;
 
@@ -46,13 +52,15 @@ public class AdmissionGate {
     private final ClusterRegistry clusters;
     private final Metrics metrics;
     private final long maxBodyBytes;
+    private final long bodyTimeoutMs;
 
     public AdmissionGate(InFlightBytes inFlight, ClusterRegistry clusters, Metrics metrics,
-            @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody) {
+            @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody, PodIdentityConfig config) {
         this.inFlight = inFlight;
         this.clusters = clusters;
         this.metrics = metrics;
         this.maxBodyBytes = maxBody.asLongValue();
+        this.bodyTimeoutMs = Math.max(1, config.limits().bodyTimeout().toMillis());
     }
 
     void install(@Observes Router router) {
@@ -70,7 +78,24 @@ public class AdmissionGate {
             refuse(ctx);
             return;
         }
-        ctx.addEndHandler(ended -> inFlight.release(weight));
+        AtomicBoolean held = new AtomicBoolean(true);
+        Runnable release = () -> {
+            if (held.compareAndSet(true, false)) {
+                inFlight.release(weight);
+            }
+        };
+        ctx.addEndHandler(ended -> release.run());
+        if (!ctx.request().isEnded()) {
+            // Vert.x bounds the time to the headers only by their size: the body gets a deadline.
+            long timer = ctx.vertx().setTimer(bodyTimeoutMs, late -> {
+                if (!ctx.request().isEnded() && !ctx.response().closed()) {
+                    LOG.infof("closed an admission request whose body took more than %d ms to arrive", bodyTimeoutMs);
+                    ctx.response().reset(); // HTTP/2: this stream; HTTP/1.1: the connection
+                    release.run(); // a reset exchange does not always reach the end handlers
+                }
+            });
+            ctx.addEndHandler(ended -> ctx.vertx().cancelTimer(timer));
+        }
         ctx.next();
     }
 

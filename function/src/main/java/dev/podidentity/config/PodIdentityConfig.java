@@ -177,6 +177,15 @@ public interface PodIdentityConfig {
          */
         @WithDefault("8M")
         MemorySize maxInFlightBytes();
+
+        /**
+         * How long an admission request's body may take to arrive once its headers have; past it,
+         * the exchange is closed and what it held given back. API servers send the body at once; a
+         * client trickling it would otherwise hold its share of {@code max-in-flight-bytes} for as
+         * long as it likes.
+         */
+        @WithDefault("10s")
+        Duration bodyTimeout();
     }
 
     /** The OIDC documents one cluster's tokens are verified with. */

@@ -127,6 +127,38 @@ class AdmissionGateTest {
         }
     }
 
+    @Test
+    void aBodyTricklingInPastTheBodyTimeoutIsCutOffAndGivesBackItsWeight() throws Exception {
+        long before = inFlight.available();
+        try (Socket socket = new Socket("localhost", RestAssured.port)) {
+            socket.getOutputStream().write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+                    .getBytes(StandardCharsets.US_ASCII));
+            // One byte every 200 ms never lets the connection go idle (the test profile's
+            // body-timeout is 2 s): only a deadline on the whole body ends it.
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            boolean closed = false;
+            while (!closed && System.nanoTime() < deadline) {
+                try {
+                    socket.getOutputStream().write(' ');
+                    socket.getOutputStream().flush();
+                    socket.setSoTimeout(200);
+                    closed = socket.getInputStream().read() == -1;
+                } catch (SocketTimeoutException stillOpen) {
+                    // not yet
+                } catch (java.io.IOException reset) {
+                    closed = true;
+                }
+            }
+            assertTrue(closed, "the server closed the connection");
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (inFlight.available() != before && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(before, inFlight.available(), "the cut-off request gave back its weight");
+    }
+
     /** Reads one response's headers and its body of Content-Length bytes. */
     private static void skipResponse(BufferedReader in) throws Exception {
         int length = 0;
