@@ -29,7 +29,7 @@ import java.util.random.RandomGenerator;
  * <pre>{@code
  * var resolver = new IdentityResolver(IdentitySettings.defaults(), serviceAccounts,
  *         PodIdentityAssociations.NONE, RoleMappingSource.NONE, RandomGenerator.getDefault());
- * Resolution resolution = resolver.resolve("payments", PodViewReader.read(podJson));
+ * Resolution resolution = resolver.resolve("payments", PodViewReader.read(objectMapper.readTree(podJson)));
  * }</pre>
  */
 public final class IdentityResolver {

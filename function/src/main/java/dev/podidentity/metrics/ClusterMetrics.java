@@ -21,8 +21,8 @@ import java.util.function.Consumer;
  * {@link Metrics}.
  *
  * <pre>{@code
- * ClusterMetrics metrics = Metrics.cluster("prod-eu");
- * metrics.accept(decision); // counts and times one admission
+ * ClusterMetrics clusterMetrics = metrics.cluster("prod-eu");
+ * clusterMetrics.accept(decision); // counts and times one admission
  * }</pre>
  */
 public final class ClusterMetrics implements LookupListener, Consumer<Decision> {
