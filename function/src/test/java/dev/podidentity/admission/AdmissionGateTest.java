@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Past what may be in flight, an admission is answered 429 at once, before its body is read. */
+// Contract: docs/contract.md#limits, docs/contract.md#http-errors
 @QuarkusTest
 class AdmissionGateTest {
 

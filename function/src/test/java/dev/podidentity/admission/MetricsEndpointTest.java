@@ -70,6 +70,7 @@ public class MetricsEndpointTest {
         }
     }
 
+    // Contract: docs/contract.md#endpoints
     @Test
     void thePublicPortServesNoMetricsButStillTheHealthProbes() {
         assertEquals(404, given().get("/q/metrics").statusCode());
