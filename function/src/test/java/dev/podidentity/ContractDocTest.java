@@ -34,9 +34,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The behaviour contract, docs/contract.md, is kept true by the tests that name its sections. Each
  * section that is a promise has an explicit anchor ({@code <a id="env-vars"></a>}); a test that
  * proves it says so in a comment above it or its class, {@code // Contract: docs/contract.md#} and
- * the anchor (any mention of the page with an anchor in a test source counts). This test fails when a test names a section the page does not have (the name is
- * wrong or the section was removed) and when a section is named by no test (a promise nothing
- * checks). Tests are those of this module and of the end-to-end suite (e2e/).
+ * the anchor (any mention of the page with an anchor in a test source counts). This test fails
+ * when a test names a section the page does not have (the name is wrong or the section was
+ * removed) and when a section is named by no test (a promise nothing checks). Tests are those of
+ * this module and of the end-to-end suite (e2e/).
  *
  * <p>It also proves docs/contract.md#configuration itself: every property of
  * {@link PodIdentityConfig} has a row there with the default the code has, and every row is a
@@ -52,7 +53,8 @@ class ContractDocTest {
     static final Pattern SECTION = Pattern.compile("<a id=\"([^\"]+)\"></a>");
     static final Pattern REFERENCE = Pattern.compile("contract\\.md#([\\w-]+)");
     /** A table row whose first cell is one property name in backticks. */
-    static final Pattern PROPERTY_ROW = Pattern.compile("(?m)^\\| `((?:pod-identity|quarkus)\\.[^`]+)` \\| ([^|]*) \\|");
+    static final Pattern PROPERTY_ROW =
+            Pattern.compile("(?m)^\\| `((?:pod-identity|quarkus)\\.[^`]+)` \\| ([^|]*) \\|");
     static final Pattern CODE_SPAN = Pattern.compile("`([^`]*)`");
 
     record Reference(Path file, int line, String section) {

@@ -57,45 +57,49 @@ class JavadocExamplesTest {
 
     static final Path MAIN = Path.of("src/main/java");
 
-    /** Packages an example may use without importing them; the documented file's imports come first. */
-    static final List<String> PRELUDE = List.of("java.io", "java.nio.charset", "java.nio.file", "java.security",
-            "java.time", "java.util", "java.util.concurrent", "java.util.function", "javax.net.ssl",
-            "com.fasterxml.jackson.core", "com.fasterxml.jackson.databind", "com.github.benmanes.caffeine.cache",
-            "io.fabric8.kubernetes.client", "jakarta.inject", "dev.podidentity.admission", "dev.podidentity.cluster",
-            "dev.podidentity.config", "dev.podidentity.identity", "dev.podidentity.metrics",
-            "dev.podidentity.mutation", "dev.podidentity.oidc", "dev.podidentity.serviceaccount");
+    /**
+     * Packages an example may use without importing them, besides every package of this project;
+     * the documented file's own imports come first.
+     */
+    static final List<String> PRELUDE = List.of("java.io", "java.nio.charset", "java.nio.file", "java.time",
+            "java.util", "java.util.concurrent", "java.util.function", "javax.net.ssl", "com.fasterxml.jackson.core",
+            "com.fasterxml.jackson.databind", "com.github.benmanes.caffeine.cache", "io.fabric8.kubernetes.client",
+            "jakarta.inject");
 
-    /** What a name an example uses without declaring it stands for: the same in every example. */
+    /**
+     * What a name an example uses without declaring it stands for: the same in every example. This
+     * project's types are named simply, so that they may move between its packages.
+     */
     static final Map<String, String> VOCABULARY = vocabulary(
-            "answer", "dev.podidentity.admission.AdmissionReviewAnswer",
+            "answer", "AdmissionReviewAnswer",
             "body", "byte[]",
             "bodyBytes", "byte[]",
             "cause", "Throwable",
             "client", "io.fabric8.kubernetes.client.KubernetesClient",
             "contentLength", "long",
-            "decision", "dev.podidentity.admission.Decision",
+            "decision", "Decision",
             "e", "io.fabric8.kubernetes.client.KubernetesClientException",
             "entry", "com.fasterxml.jackson.databind.JsonNode",
             "executor", "java.util.concurrent.ExecutorService",
             "fetched", "String",
-            "guard", "dev.podidentity.serviceaccount.ApiGuard",
+            "guard", "ApiGuard",
             "httpRequest", "io.vertx.core.http.HttpServerRequest",
-            "identity", "dev.podidentity.mutation.Identity",
+            "identity", "Identity",
             "keys", "java.util.List<java.security.PublicKey>",
-            "metrics", "dev.podidentity.metrics.Metrics",
-            "mutation", "dev.podidentity.mutation.Mutation",
+            "metrics", "Metrics",
+            "mutation", "Mutation",
             "objectMapper", "com.fasterxml.jackson.databind.ObjectMapper",
-            "out", "dev.podidentity.mutation.JsonBytes",
+            "out", "JsonBytes",
             "parser", "com.fasterxml.jackson.core.JsonParser",
-            "pod", "dev.podidentity.mutation.PodView",
+            "pod", "PodView",
             "podJson", "String",
-            "ref", "dev.podidentity.serviceaccount.ServiceAccountRef",
-            "registry", "dev.podidentity.cluster.ClusterRegistry",
-            "request", "dev.podidentity.admission.AdmissionRequest",
-            "resolver", "dev.podidentity.identity.IdentityResolver",
+            "ref", "ServiceAccountRef",
+            "registry", "ClusterRegistry",
+            "request", "AdmissionRequest",
+            "resolver", "IdentityResolver",
             "reviewBytes", "byte[]",
-            "serviceAccounts", "dev.podidentity.serviceaccount.ServiceAccountSource",
-            "settings", "dev.podidentity.serviceaccount.LookupSettings",
+            "serviceAccounts", "ServiceAccountSource",
+            "settings", "LookupSettings",
             "sslSession", "javax.net.ssl.SSLSession");
 
     static final Pattern EXAMPLE = Pattern.compile("<pre>\\{@code(.*?)}</pre>", Pattern.DOTALL);
@@ -106,6 +110,8 @@ class JavadocExamplesTest {
             "(?m)^public (?:(?:final|abstract|sealed|non-sealed) )*(?:class|interface|record|enum|@interface) (\\w+)");
     static final Pattern PROPERTIES = Pattern.compile("[a-z][\\w.-]*\\.[\\w.\"-]+=.*");
     static final Pattern SHELL = Pattern.compile("(?:curl|kubectl|\\./)\\S*\\s.*");
+    /** The packages of this project, as its sources declare them (after PACKAGE, which reads them). */
+    static final Set<String> PROJECT_PACKAGES = projectPackages();
 
     /** One example: where it is, and its text as a reader sees it. */
     record Example(Path file, String packageName, String type, List<String> imports, int index, String text) {
@@ -134,15 +140,17 @@ class JavadocExamplesTest {
     /** The check can fail: an example that calls a method with the wrong arguments is reported. */
     @Test
     void anExampleThatCallsAMethodWithTheWrongArgumentsIsReported(@TempDir Path classes) throws IOException {
-        Path file = MAIN.resolve("dev/podidentity/admission/AdmissionReviewAnswer.java");
-        Example wrong = new Example(file, "dev.podidentity.admission", "AdmissionReviewAnswer", importsOf(
-                Files.readString(file)), 1, "AdmissionReviewAnswer.of(request, Response.allowed(request.uid()));\n");
+        Path file = mainSources().stream().filter(f -> f.endsWith("AdmissionReviewAnswer.java")).findFirst()
+                .orElseThrow();
+        Matcher pkg = PACKAGE.matcher(Files.readString(file));
+        assertTrue(pkg.find());
+        Example wrong = new Example(file, pkg.group(1), "AdmissionReviewAnswer", importsOf(Files.readString(file)), 1,
+                "AdmissionReviewAnswer.of(request, Response.allowed(request.uid()));\n");
 
         List<String> errors = compile(List.of(wrong), classes);
 
         assertEquals(1, errors.size(), errors.toString());
-        assertTrue(errors.get(0).startsWith("dev/podidentity/admission/AdmissionReviewAnswer.java example 1, line 1:"),
-                errors.get(0));
+        assertTrue(errors.get(0).startsWith(MAIN.relativize(file) + " example 1, line 1:"), errors.get(0));
         assertTrue(errors.get(0).contains("allowed"), errors.get(0));
     }
 
@@ -183,6 +191,21 @@ class JavadocExamplesTest {
             return "json";
         }
         return "java";
+    }
+
+    private static Set<String> projectPackages() {
+        Set<String> packages = new TreeSet<>();
+        try {
+            for (Path file : mainSources()) {
+                Matcher m = PACKAGE.matcher(Files.readString(file));
+                if (m.find()) {
+                    packages.add(m.group(1));
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return packages;
     }
 
     static List<Path> mainSources() throws IOException {
@@ -344,6 +367,7 @@ class JavadocExamplesTest {
             // Nested types as the example sees them from its own type: Response in AdmissionReviewAnswer.
             src.add("import " + example.packageName() + "." + example.type() + ".*;");
             PRELUDE.forEach(p -> src.add("import " + p + ".*;"));
+            PROJECT_PACKAGES.forEach(p -> src.add("import " + p + ".*;"));
             src.add("@SuppressWarnings(\"all\") abstract class " + className(example, index) + " {");
             while (map.size() < src.size()) {
                 map.add(0);
