@@ -133,7 +133,7 @@ class JavadocExamplesTest {
         List<String> errors = compile(java, classes);
 
         if (!errors.isEmpty()) {
-            fail(errors.size() + " Javadoc example(s) do not compile:\n\n" + String.join("\n\n", errors));
+            fail(errors.size() + " compile error(s) in Javadoc examples:\n\n" + String.join("\n\n", errors));
         }
     }
 
