@@ -38,6 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * one's path lacks one's token: it is refused and, with {@code failurePolicy: Ignore}, its pods are
  * admitted unmutated.
  */
+// Contract: docs/contract.md#multi-cluster, docs/contract.md#caller-authentication
 class MultiClusterIT {
 
     static final String ROLE = "arn:aws:iam::111122223333:role/";

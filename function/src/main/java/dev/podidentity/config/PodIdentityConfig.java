@@ -13,8 +13,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Every {@code pod-identity.*} property, with its default (SPEC §9). Each also reads from the
- * environment: {@code pod-identity.aws-default-region} ← {@code POD_IDENTITY_AWS_DEFAULT_REGION}.
+ * Every {@code pod-identity.*} property, with its default (docs/contract.md#configuration). Each
+ * also reads from the environment: {@code pod-identity.aws-default-region} ←
+ * {@code POD_IDENTITY_AWS_DEFAULT_REGION}.
  *
  * <pre>{@code
  * pod-identity.aws-default-region=eu-west-1

@@ -5,7 +5,8 @@ import dev.podidentity.mutation.TokenProjection;
 import java.util.Objects;
 
 /**
- * The configured defaults identity resolution starts from (SPEC §9), for one cluster.
+ * The configured defaults identity resolution starts from (docs/contract.md#configuration), for one
+ * cluster.
  *
  * <pre>{@code
  * IdentitySettings settings = IdentitySettings.defaults().withRegion("eu-west-1");

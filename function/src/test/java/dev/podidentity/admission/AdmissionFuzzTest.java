@@ -33,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * JAZZER_FUZZ=1 ./mvnw -pl function test -Dtest=AdmissionFuzzTest    # fuzz for maxDuration
  * }</pre>
  */
+// Contract: docs/contract.md#http-errors, docs/contract.md#patch-shape
 class AdmissionFuzzTest {
 
     /** Configured as the function's ObjectMapper is (JsonLimits). */

@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Past what may be in flight, an admission is answered 429 without its body being kept. */
+// Contract: docs/contract.md#limits, docs/contract.md#http-errors
 @QuarkusTest
 class AdmissionGateTest {
 

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A pod too large to mutate is answered as the failure policy says, before its patch exists. */
+// Contract: docs/contract.md#limits, docs/contract.md#lookup-failure
 class AnswerLimitsTest {
 
     final List<Decision> decisions = new ArrayList<>();

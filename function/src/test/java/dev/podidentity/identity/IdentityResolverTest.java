@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+// Contract: docs/contract.md#identity-modes
 class IdentityResolverTest {
 
     static final String ARN = "arn:aws:iam::111122223333:role/app";
@@ -115,6 +116,7 @@ class IdentityResolverTest {
                 pod("bad", "")).identity().token().expirationSeconds());
     }
 
+    // Contract: docs/contract.md#annotations
     @Test
     void audienceAnnotationOverridesTheDefaultAndAnEmptyOneMeansTheDefault() {
         serviceAccount("custom", Map.of(P + "role-arn", ARN, P + "audience", "my-audience"));
@@ -124,6 +126,7 @@ class IdentityResolverTest {
         assertEquals("sts.amazonaws.com", irsa(pod("empty", "")).token().audience());
     }
 
+    // Contract: docs/contract.md#annotations
     @Test
     void regionalStsAnnotationUsesGoBooleanSpellingsElseTheDefault() {
         for (String yes : List.of("1", "t", "T", "TRUE", "true", "True")) {
@@ -140,6 +143,7 @@ class IdentityResolverTest {
                 pod("sa", "")).identity().regionalSts(), "not a Go boolean → config default");
     }
 
+    // Contract: docs/contract.md#annotations, docs/contract.md#warnings
     @Test
     void anArnThatDoesNotLookLikeARoleIsInjectedWithAWarning() {
         serviceAccount("sa", Map.of(P + "role-arn", "arn:aws:iam::123:user/bob"));
@@ -159,6 +163,7 @@ class IdentityResolverTest {
                 .warnings());
     }
 
+    // Contract: docs/contract.md#annotations
     @Test
     void theAnnotationPrefixIsConfigurable() {
         serviceAccount("sa", Map.of("corp.example/role-arn", ARN, P + "audience", "ignored"));
@@ -170,6 +175,7 @@ class IdentityResolverTest {
         assertEquals("sts.amazonaws.com", identity.token().audience());
     }
 
+    // Contract: docs/contract.md#annotations, docs/contract.md#precedence
     @Test
     void roleSessionNameAnnotationOverridesTheConfig() {
         serviceAccount("on", Map.of(P + "role-arn", ARN, P + "role-session-name", "pod-name"));
@@ -191,6 +197,7 @@ class IdentityResolverTest {
                 PodIdentityAssociations.NONE, pod("sa", "")).identity().region());
     }
 
+    // Contract: docs/contract.md#annotations
     @Test
     void skipAndIncludeContainersComeFromPodAnnotations() {
         serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "skip-containers", "a"));
@@ -202,6 +209,7 @@ class IdentityResolverTest {
         assertEquals(false, identity.containers().selects("d"));
     }
 
+    // Contract: docs/contract.md#precedence
     @Test
     void podIdentityWinsOverRoleArnAndUsesTheAgentAudience() throws Exception {
         serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "audience", "other", P + "token-expiration", "3600",
@@ -219,6 +227,7 @@ class IdentityResolverTest {
         assertNull(drawn, "no random draw");
     }
 
+    // Contract: docs/contract.md#precedence
     @Test
     void podIdentityJittersOnlyAnExactDay() throws Exception {
         serviceAccount("sa", Map.of());
@@ -241,6 +250,7 @@ class IdentityResolverTest {
         assertNull(drawn);
     }
 
+    // Contract: docs/contract.md#lookup-failure, docs/contract.md#warnings
     @Test
     void podIdentityStillAppliesWhenTheLookupFails() throws Exception {
         ServiceAccountSource failing = ref -> {
@@ -256,6 +266,7 @@ class IdentityResolverTest {
         assertEquals(1, resolution.warnings().size());
     }
 
+    // Contract: docs/contract.md#lookup-failure
     @Test
     void aFailedLookupAdmitsWithAWarningByDefault() {
         ServiceAccountSource failing = ref -> {
@@ -271,6 +282,7 @@ class IdentityResolverTest {
                 resolution.warnings());
     }
 
+    // Contract: docs/contract.md#lookup-failure
     @Test
     void aFailedLookupDeniesWhenConfigured() {
         ServiceAccountSource failing = ref -> {
@@ -306,6 +318,7 @@ class IdentityResolverTest {
         assertEquals(List.of(), later.warnings(), "mapped, so not reported as missing");
     }
 
+    // Contract: docs/contract.md#precedence
     @Test
     void theMappingRanksBelowTheServiceAccountAndThePodAndAboveTheConfig() throws Exception {
         String entry = "{\"RoleARN\":\"" + ARN + "-mapped\",\"Audience\":\"mapped\",\"UseRegionalSTS\":true,"
@@ -337,6 +350,7 @@ class IdentityResolverTest {
         assertEquals("sts.amazonaws.com", own.token().audience(), "only a mapped role takes the mapping's tuning");
     }
 
+    // Contract: docs/contract.md#mapping-configmap
     @Test
     void aMappingThatCannotBeReadIsALookupFailure() {
         serviceAccount("plain", Map.of());

@@ -51,6 +51,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * that answers far later or never; every other test has limits no machine comes near, and cache
  * ages move only with {@link FakeTicker}.
  */
+// Contract: docs/contract.md#lookups
 class ApiFaultTest {
 
     static final String SA_PATH = "/api/v1/namespaces/default/serviceaccounts/s3-reader";
@@ -241,6 +242,7 @@ class ApiFaultTest {
         assertTrue(requests() >= 1, "the API was asked before the stale value was served");
     }
 
+    // Contract: docs/contract.md#lookup-failure
     @Test
     void whenTheApiIsDownWithNoKnownValueThePodIsAdmittedWithAWarningOrDenied() {
         api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(aResponse().withStatus(503)));

@@ -45,6 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * once, as {@code on-lookup-failure} says, with a warning and a metric that say why. Nothing here
  * depends on timing: the stand-in API blocks until the test lets it go.
  */
+// Contract: docs/contract.md#lookups, docs/contract.md#lookup-failure, docs/contract.md#limits
 class LookupBulkheadTest {
 
     /** Timeouts and budget far longer than the test: only the bulkhead decides. */
@@ -116,6 +117,7 @@ class LookupBulkheadTest {
         return registry.counter("pod_identity_shed", "cluster", "test", "stage", "lookup").count();
     }
 
+    // Contract: docs/contract.md#warnings, docs/contract.md#metrics
     @Test
     void pastTheBulkheadAdmissionsAreAdmittedAtOnceWithAWarningWhileTheApiHangs() throws Exception {
         int platformThreadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
