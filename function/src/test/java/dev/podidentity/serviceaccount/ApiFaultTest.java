@@ -108,8 +108,8 @@ class ApiFaultTest {
     AdmissionHandler handler(LookupFailurePolicy policy, LookupSettings settings) {
         guard = new ApiGuard("test", settings);
         ServiceAccountSource source = new KubernetesServiceAccounts(client, guard, settings, ticker, executor);
-        IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy), source,
-                PodIdentityAssociations.NONE, RoleMappingSource.NONE, (java.util.random.RandomGenerator) () -> 4L);
+        IdentityResolver resolver = new IdentityResolver(IdentitySettings.builder().onLookupFailure(policy).build(),
+                source, PodIdentityAssociations.NONE, RoleMappingSource.NONE, (java.util.random.RandomGenerator) () -> 4L);
         return new AdmissionHandler("test", resolver);
     }
 

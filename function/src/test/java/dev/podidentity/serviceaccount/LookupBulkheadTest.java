@@ -85,8 +85,8 @@ class LookupBulkheadTest {
                         liveLookupTasks.decrementAndGet();
                     }
                 }), listener);
-        return new AdmissionHandler("test", new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy),
-                lookup::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L));
+        return new AdmissionHandler("test", new IdentityResolver(
+                IdentitySettings.builder().onLookupFailure(policy).build(), lookup::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L));
     }
 
     /** Admissions of pods of as many different ServiceAccounts, all at once: nothing is coalesced. */
