@@ -20,16 +20,19 @@ import jakarta.inject.Inject;
  */
 public class MutateFunction {
 
-    private final AdmissionHandler handler;
+    private final ClusterRegistry clusters;
 
     @Inject
     public MutateFunction(ClusterRegistry clusters) {
-        this.handler = clusters.handler(ClusterRegistry.DEFAULT);
+        this.clusters = clusters;
     }
 
-    /** Answers for the default cluster; {@link AdmissionHttp} serves the named ones. */
+    /**
+     * Answers for the default cluster; {@link AdmissionHttp} serves the named ones. The default
+     * cluster is built on its first admission, as the others are, not when the function starts.
+     */
     @Funq("mutate")
     public AdmissionReviewAnswer mutate(AdmissionReview review) {
-        return handler.handle(review);
+        return clusters.handler(ClusterRegistry.DEFAULT).handle(review);
     }
 }
