@@ -1,8 +1,5 @@
 package dev.podidentity.config;
 
-import dev.podidentity.identity.LookupFailurePolicy;
-import dev.podidentity.identity.RoleSessionNameMode;
-
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;

@@ -1,8 +1,8 @@
 package dev.podidentity.admission;
 
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
-import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 import dev.podidentity.serviceaccount.ServiceAccount;

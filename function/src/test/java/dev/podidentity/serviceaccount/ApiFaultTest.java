@@ -9,9 +9,9 @@ import dev.podidentity.FakeTicker;
 import dev.podidentity.TestJson;
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.admission.AdmissionReviewAnswer;
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
-import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 
