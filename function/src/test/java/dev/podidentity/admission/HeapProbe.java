@@ -110,7 +110,7 @@ public final class HeapProbe {
 
     /**
      * What the API server would read from the answer: allowed, and the patch size or the reason; or
-     * 429, as {@link AdmissionGate} answers when the body does not fit in what is in flight.
+     * 429, as {@link dev.podidentity.http.AdmissionGate} answers when the body does not fit in what is in flight.
      */
     static String answer(ObjectMapper mapper, ObjectReader reviews, AdmissionHandler handler, InFlightBytes inFlight,
             byte[] body) throws Exception {

@@ -1,5 +1,8 @@
-package dev.podidentity.admission;
+package dev.podidentity.http;
 
+import dev.podidentity.admission.AdmissionHandler;
+import dev.podidentity.admission.AdmissionReview;
+import dev.podidentity.admission.AdmissionReviewAnswer;
 import dev.podidentity.cluster.ClusterRegistry;
 
 import io.quarkus.funqy.Funq;
