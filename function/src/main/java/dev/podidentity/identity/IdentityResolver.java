@@ -1,5 +1,7 @@
 package dev.podidentity.identity;
 
+import dev.podidentity.config.LookupFailurePolicy;
+import dev.podidentity.config.RoleSessionNameMode;
 import dev.podidentity.mutation.ContainerSelector;
 import dev.podidentity.mutation.CredentialMode;
 import dev.podidentity.mutation.Identity;

@@ -1,5 +1,7 @@
 package dev.podidentity.identity;
 
+import dev.podidentity.config.LookupFailurePolicy;
+import dev.podidentity.config.RoleSessionNameMode;
 import dev.podidentity.mutation.CredentialMode;
 import dev.podidentity.mutation.Identity;
 import dev.podidentity.mutation.PodView;
@@ -112,7 +114,7 @@ class IdentityResolverTest {
         assertEquals(86400, irsa(pod("bad", "")).token().expirationSeconds(), "invalid → config");
         assertEquals(600, irsa(pod("low", "")).token().expirationSeconds());
         assertEquals(600, irsa(pod("sa", "'" + P + "token-expiration':'0'")).token().expirationSeconds());
-        assertEquals(600, resolve(IdentitySettings.defaults().withTokenExpiration(5), PodIdentityAssociations.NONE,
+        assertEquals(600, resolve(IdentitySettings.builder().tokenExpiration(5).build(), PodIdentityAssociations.NONE,
                 pod("bad", "")).identity().token().expirationSeconds());
     }
 
@@ -135,11 +137,11 @@ class IdentityResolverTest {
         }
         for (String no : List.of("0", "f", "F", "FALSE", "false", "False")) {
             serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "sts-regional-endpoints", no));
-            assertEquals(false, resolve(IdentitySettings.defaults().withRegionalSts(true), PodIdentityAssociations.NONE,
-                    pod("sa", "")).identity().regionalSts(), no);
+            assertEquals(false, resolve(IdentitySettings.builder().regionalSts(true).build(),
+                    PodIdentityAssociations.NONE, pod("sa", "")).identity().regionalSts(), no);
         }
         serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "sts-regional-endpoints", "yes"));
-        assertEquals(true, resolve(IdentitySettings.defaults().withRegionalSts(true), PodIdentityAssociations.NONE,
+        assertEquals(true, resolve(IdentitySettings.builder().regionalSts(true).build(), PodIdentityAssociations.NONE,
                 pod("sa", "")).identity().regionalSts(), "not a Go boolean → config default");
     }
 
@@ -168,7 +170,7 @@ class IdentityResolverTest {
     void theAnnotationPrefixIsConfigurable() {
         serviceAccount("sa", Map.of("corp.example/role-arn", ARN, P + "audience", "ignored"));
 
-        Identity identity = resolve(IdentitySettings.defaults().withAnnotationPrefix("corp.example"),
+        Identity identity = resolve(IdentitySettings.builder().annotationPrefix("corp.example").build(),
                 PodIdentityAssociations.NONE, pod("sa", "")).identity();
 
         assertEquals(ARN, identity.credential());
@@ -181,7 +183,7 @@ class IdentityResolverTest {
         serviceAccount("on", Map.of(P + "role-arn", ARN, P + "role-session-name", "pod-name"));
         serviceAccount("off", Map.of(P + "role-arn", ARN, P + "role-session-name", "none"));
         serviceAccount("default", Map.of(P + "role-arn", ARN));
-        IdentitySettings podName = IdentitySettings.defaults().withRoleSessionName(RoleSessionNameMode.POD_NAME);
+        IdentitySettings podName = IdentitySettings.builder().roleSessionName(RoleSessionNameMode.POD_NAME).build();
 
         assertEquals("ns.on", irsa(pod("on", "")).roleSessionName().fallback());
         assertNull(resolve(podName, PodIdentityAssociations.NONE, pod("off", "")).identity().roleSessionName());
@@ -193,7 +195,7 @@ class IdentityResolverTest {
     void regionComesFromTheSettings() {
         serviceAccount("sa", Map.of(P + "role-arn", ARN));
 
-        assertEquals("eu-west-1", resolve(IdentitySettings.defaults().withRegion("eu-west-1"),
+        assertEquals("eu-west-1", resolve(IdentitySettings.builder().region("eu-west-1").build(),
                 PodIdentityAssociations.NONE, pod("sa", "")).identity().region());
     }
 
@@ -289,8 +291,9 @@ class IdentityResolverTest {
             throw new LookupFailedException("timeout");
         };
 
-        Resolution resolution = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(LookupFailurePolicy.DENY),
-                failing, PodIdentityAssociations.NONE, RoleMappingSource.NONE, random).resolve("ns", pod("sa", ""));
+        Resolution resolution = new IdentityResolver(
+                IdentitySettings.builder().onLookupFailure(LookupFailurePolicy.DENY).build(), failing,
+                PodIdentityAssociations.NONE, RoleMappingSource.NONE, random).resolve("ns", pod("sa", ""));
 
         assertTrue(resolution.denied());
         assertTrue(resolution.denial().contains("ServiceAccount ns/sa could not be looked up (timeout)"));
@@ -299,7 +302,7 @@ class IdentityResolverTest {
     /** A resolver whose mapping ConfigMap holds this config. */
     IdentityResolver withMapping(String config) throws Exception {
         RoleMappings mappings = RoleMappings.parse(config);
-        return new IdentityResolver(IdentitySettings.defaults().withRegionalSts(false).withTokenExpiration(86400),
+        return new IdentityResolver(IdentitySettings.builder().regionalSts(false).tokenExpiration(86400).build(),
                 source, PodIdentityAssociations.NONE, () -> mappings, random);
     }
 

@@ -9,9 +9,9 @@ import dev.podidentity.FakeTicker;
 import dev.podidentity.TestJson;
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.admission.AdmissionReviewAnswer;
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
-import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 
@@ -108,8 +108,8 @@ class ApiFaultTest {
     AdmissionHandler handler(LookupFailurePolicy policy, LookupSettings settings) {
         guard = new ApiGuard("test", settings);
         ServiceAccountSource source = new KubernetesServiceAccounts(client, guard, settings, ticker, executor);
-        IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy), source,
-                PodIdentityAssociations.NONE, RoleMappingSource.NONE, (java.util.random.RandomGenerator) () -> 4L);
+        IdentityResolver resolver = new IdentityResolver(IdentitySettings.builder().onLookupFailure(policy).build(),
+                source, PodIdentityAssociations.NONE, RoleMappingSource.NONE, (java.util.random.RandomGenerator) () -> 4L);
         return new AdmissionHandler("test", resolver);
     }
 

@@ -4,9 +4,9 @@ import dev.podidentity.FakeTicker;
 import dev.podidentity.TestJson;
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.admission.AdmissionReviewAnswer;
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
-import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 import dev.podidentity.metrics.Metrics;
@@ -85,8 +85,8 @@ class LookupBulkheadTest {
                         liveLookupTasks.decrementAndGet();
                     }
                 }), listener);
-        return new AdmissionHandler("test", new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy),
-                lookup::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L));
+        return new AdmissionHandler("test", new IdentityResolver(
+                IdentitySettings.builder().onLookupFailure(policy).build(), lookup::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L));
     }
 
     /** Admissions of pods of as many different ServiceAccounts, all at once: nothing is coalesced. */

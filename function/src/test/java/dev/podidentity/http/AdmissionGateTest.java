@@ -1,4 +1,7 @@
-package dev.podidentity.admission;
+package dev.podidentity.http;
+
+import dev.podidentity.admission.InFlightBytes;
+import dev.podidentity.admission.MetricsEndpointTest;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;

@@ -1,4 +1,4 @@
-package dev.podidentity.admission;
+package dev.podidentity.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 

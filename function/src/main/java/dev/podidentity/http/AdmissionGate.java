@@ -1,5 +1,6 @@
-package dev.podidentity.admission;
+package dev.podidentity.http;
 
+import dev.podidentity.admission.InFlightBytes;
 import dev.podidentity.cluster.ClusterRegistry;
 import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.metrics.Metrics;

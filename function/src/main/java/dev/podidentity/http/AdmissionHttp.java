@@ -1,4 +1,4 @@
-package dev.podidentity.admission;
+package dev.podidentity.http;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.podidentity.admission.AdmissionReview;
+import dev.podidentity.admission.AdmissionReviewAnswerWriter;
+import dev.podidentity.admission.BadReviewException;
 import dev.podidentity.cluster.CallerCertificate;
 import dev.podidentity.cluster.CallerToken;
 import dev.podidentity.cluster.ClusterRegistry;

@@ -1,4 +1,4 @@
-package dev.podidentity.admission;
+package dev.podidentity.http;
 
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
