@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Overload over HTTPS: the packaged function, with the image's JVM flags, memory limit and
 # environment, driven at 2x and 5x the rate it saturates at, for 60 s each, while the API server
-# behind it answers slowly; then at half that rate with the API server healthy again. Reports how
+# behind it answers slowly; then hostile reviews (80,000 containers, 2.9 MiB pods); then half the
+# saturation rate with the API server healthy again. Reports how
 # every request ended (patched, admitted with a warning, refused 429, too late, failed), latency,
 # whether the process lived, and its RSS. Before that, the serving cost of TLS: handshakes and
 # saturation over HTTPS with an RSA 2048 and an ECDSA P-256 certificate, beside plain HTTP.
@@ -10,7 +11,8 @@
 #
 # Environment: SECONDS_PER_PHASE (60), SLOW_API (800ms: under lookup.request-timeout, so lookups
 # succeed, slowly), UNIQUE (0.1: the share of pods whose ServiceAccount was never looked up before,
-# which must reach the API server), OUT (benchmarks/target/overload), SKIP_TLS=1 (no TLS part).
+# which must reach the API server), OUT (benchmarks/target/overload), SKIP_TLS=1 (no TLS part),
+# SKIP_OVERLOAD=1 (the TLS part only), JVM_FLAGS (default: knative/image.conf's, as the image runs).
 # Needs the packaged function, Go (the load generator is benchmarks/overload, standard library
 # only) and openssl. Listens on 127.0.0.1 only.
 set -euo pipefail
@@ -23,6 +25,7 @@ mkdir -p "$out"
 . "$here/benchmarks/lib.sh"
 jar=$(function_jar)
 image_jvm
+jvm_flags=${JVM_FLAGS:-$jvm_flags} # to compare other flags on the same traffic
 tool="$bench_cache/bin/overload"
 (cd "$here/benchmarks/overload" && GOTOOLCHAIN=local go build -o "$tool" .)
 review="$here/benchmarks/src/main/resources/fixtures/typical.json"
@@ -73,21 +76,43 @@ if [ "${SKIP_TLS:-0}" != 1 ]; then
   done
 fi
 
-# Overload, with the certificate the Deployment overlay ships (ECDSA P-256) and HTTP/2 as the API
-# server speaks it.
-start_function ec
-url="https://127.0.0.1:$tls_port/mutate"
-run saturate -url "$url" -duration 10s -label "warm-up" > /dev/null
-run saturate -url "$url" -duration 20s -label "saturation"
-rate=$(saturation saturation)
-api_delay "$slow_api"
-for factor in 2 5; do
-  run attack -url "$url" -rate $((rate * factor)) -duration ${phase_seconds}s -unique "$unique" -pid $fn_pid \
-    -label "${factor}x saturation, API ${slow_api}"
-done
-api_delay 0s
-run attack -url "$url" -rate $((rate / 2)) -duration 20s -unique "$unique" -pid $fn_pid -label "after: half saturation, API healthy"
-grep -h -i -E "OutOfMemory|Exception|RST|GOAWAY" "$out"/function-*.log | sort | uniq -c | sort -rn | head -20 > "$out/function-errors.txt" || true
+if [ "${SKIP_OVERLOAD:-0}" != 1 ]; then
+  # Overload, with the certificate the Deployment overlay ships (ECDSA P-256) and HTTP/2 as the API
+  # server speaks it.
+  start_function ec
+  url="https://127.0.0.1:$tls_port/mutate"
+  run saturate -url "$url" -duration 10s -label "warm-up" > /dev/null
+  run saturate -url "$url" -duration 20s -label "saturation"
+  rate=$(saturation saturation)
+  api_delay "$slow_api"
+  for factor in 2 5; do
+    run attack -url "$url" -rate $((rate * factor)) -duration ${phase_seconds}s -unique "$unique" -pid $fn_pid \
+      -label "${factor}x saturation, API ${slow_api}"
+  done
+  api_delay 0s
+  # Hostile reviews that once killed the process: 80,000 empty containers (a patch that grows with
+  # them), and 2.9 MiB pods of realistic containers, at 20 a second.
+  python3 - "$review" "$out" <<'PY'
+import json, sys
+review = json.load(open(sys.argv[1]))
+review["request"]["object"]["spec"]["containers"] = [{} for _ in range(80000)]
+review["request"]["object"]["spec"].pop("initContainers", None)
+json.dump(review, open(sys.argv[2] + "/hostile-80000-containers.json", "w"), separators=(",", ":"))
+review = json.load(open(sys.argv[1]))
+container = {"name": "c", "image": "registry.example.com/team/app:1.2.3", "env": [{"name": "LOG_LEVEL", "value": "info"}],
+             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}, "volumeMounts": [{"name": "data", "mountPath": "/data"}]}
+size = len(json.dumps(container, separators=(",", ":"))) + 12
+review["request"]["object"]["spec"]["containers"] = [dict(container, name="c%d" % i) for i in range(int(2.9 * 2**20) // size)]
+json.dump(review, open(sys.argv[2] + "/hostile-2.9mib.json", "w"), separators=(",", ":"))
+PY
+  for hostile in hostile-80000-containers hostile-2.9mib; do
+    "$tool" attack -url "$url" -review "$out/$hostile.json" -rate 20 -duration 20s -pid $fn_pid -out "$results" \
+      -label "$hostile.json, 20/s" | tee -a "$out/run.log"
+  done
+  run attack -url "$url" -rate $((rate / 2)) -duration 20s -unique "$unique" -pid $fn_pid -label "after: half saturation, API healthy"
+  grep -h -i -E "OutOfMemory|Exception|RST|GOAWAY" "$out"/function-*.log | sort | uniq -c | sort -rn | head -20 > "$out/function-errors.txt" || true
+
+fi
 
 python3 - "$results" "$report" "$slow_api" "$unique" <<'PY'
 import json, sys
