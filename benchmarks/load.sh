@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load on loopback: throughput at saturation, then p50/p99/p99.9 at fixed rates, for any webhook
 # and any directory of AdmissionReview files, so the webhook you run today can be measured on the
-# same traffic as this one. Writes load-results.md and load-latency.svg (the chart) to OUT.
+# same traffic as this one. Writes OUT/load-results.md and OUT/load-latency.svg (the chart).
 #
 #   benchmarks/load.sh                                  # starts the packaged function on examples/
 #   benchmarks/load.sh https://127.0.0.1:8443/mutate my-reviews/   # any webhook, your reviews

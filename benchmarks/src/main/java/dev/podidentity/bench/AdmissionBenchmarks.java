@@ -146,7 +146,7 @@ public class AdmissionBenchmarks {
                         "eks.amazonaws.com/role-arn", ROLE_ARN,
                         "eks.amazonaws.com/sts-regional-endpoints", "true"))),
                 LookupSettings.defaults(), Ticker.systemTicker(), lookupExecutor);
-        IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withRegion(REGION),
+        IdentityResolver resolver = new IdentityResolver(IdentitySettings.builder().region(REGION).build(),
                 serviceAccounts::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 42L);
         handler = new AdmissionHandler("bench", resolver, decision -> { });
 

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A rotated serving certificate (as cert-manager renews it) is served without a restart and used by the API server. */
+// Contract: docs/contract.md#tls
 class CertificateRotationIT {
 
     /** The CN of the certificate the function serves right now. */

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every AdmissionReview in examples/: its pod, created for real, is accepted with the function's patch. */
+// Contract: docs/contract.md#admission-review, docs/contract.md#patch-shape
 class ExamplesIT {
 
     static E2eEnvironment env;

@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * does not apply make the real API server refuse the pod, so the suite would catch the function
  * doing the same.
  */
+// Contract: docs/contract.md#admission-review
 class HarnessCanFailIT {
 
     static E2eEnvironment env;

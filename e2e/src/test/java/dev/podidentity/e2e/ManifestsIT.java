@@ -56,6 +56,7 @@ class ManifestsIT {
         }
     }
 
+    // Contract: docs/contract.md#lookups
     @Test
     void theFunctionMayGetServiceAccountsAndNothingElse() {
         assertTrue(allowed("get", "serviceaccounts", "any-namespace"));
@@ -75,6 +76,7 @@ class ManifestsIT {
         return review.getStatus().getAllowed();
     }
 
+    // Contract: docs/contract.md#skip-label
     @Test
     void theWebhookConfigurationKeepsThePlatformOutAndRunsAgainAfterOtherWebhooks() {
         for (String overlay : List.of("overlays/single-cluster", "overlays/deployment")) {

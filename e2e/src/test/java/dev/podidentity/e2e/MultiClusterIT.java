@@ -34,10 +34,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * One running function serving two real API servers at {@code /clusters/one/mutate} and
  * {@code /clusters/two/mutate}. Each API server authenticates through its AdmissionConfiguration
  * kubeconfig: one with a bearer token, two with a client certificate (mTLS); both hold a
- * ServiceAccount {@code apps/app} with a different role. A webhook of cluster two calling cluster
- * one's path lacks one's token: it is refused and, with {@code failurePolicy: Ignore}, its pods are
- * admitted unmutated.
+ * ServiceAccount {@code apps/app} with a different role, and a ServiceAccount {@code apps/agent}
+ * that only cluster one's own Pod Identity associations file lists. A webhook of cluster two
+ * calling cluster one's path lacks one's token: it is refused and, with {@code failurePolicy: Ignore},
+ * its pods are admitted unmutated.
  */
+// Contract: docs/contract.md#multi-cluster, docs/contract.md#caller-authentication
 class MultiClusterIT {
 
     static final String ROLE = "arn:aws:iam::111122223333:role/";
@@ -101,6 +103,8 @@ class MultiClusterIT {
             k8s.serviceAccounts().inNamespace("apps").resource(new ServiceAccountBuilder().withNewMetadata()
                     .withName("app").addToAnnotations("eks.amazonaws.com/role-arn", ROLE + cluster + "-app")
                     .endMetadata().build()).create();
+            k8s.serviceAccounts().inNamespace("apps").resource(new ServiceAccountBuilder().withNewMetadata()
+                    .withName("agent").endMetadata().build()).create();
             List<MutatingWebhook> webhooks = new ArrayList<>();
             webhooks.add(webhook(cluster, cluster, "Fail", "NotIn"));
             if (cluster.equals("two")) {
@@ -157,6 +161,10 @@ class MultiClusterIT {
         }
         properties.add("-Dpod-identity.clusters.one.caller-token-file="
                 + Files.writeString(work.resolve("one-caller-token"), "one-caller-token"));
+        // Cluster one's own associations; the top level has none, so cluster two has none either.
+        properties.add("-Dpod-identity.clusters.one.container-credentials.config-file=" + Files.writeString(
+                work.resolve("one-associations.json"), """
+                        {"identities":[{"namespace":"apps","serviceAccount":"agent"}]}"""));
         HttpClient http = HttpClient.newBuilder().sslContext(Pki.trustAll()).build();
         function = Harness.startFunction(work, properties, () -> http.send(HttpRequest.newBuilder(
                 URI.create("https://127.0.0.1:" + httpsPort + "/q/health/ready")).build(),
@@ -173,15 +181,23 @@ class MultiClusterIT {
     }
 
     static Pod create(String cluster, String namespace) {
+        return create(cluster, namespace, "app");
+    }
+
+    static Pod create(String cluster, String namespace, String serviceAccount) {
         KubernetesClient k8s = clients.get(cluster);
         Pod created = k8s.pods().inNamespace(namespace).resource(new PodBuilder().withNewMetadata()
-                .withGenerateName("app-").endMetadata().withNewSpec().withServiceAccountName("app").addNewContainer()
-                .withName("app").withImage("busybox").endContainer().endSpec().build()).create();
+                .withGenerateName("app-").endMetadata().withNewSpec().withServiceAccountName(serviceAccount)
+                .addNewContainer().withName("app").withImage("busybox").endContainer().endSpec().build()).create();
         return k8s.pods().inNamespace(namespace).withName(created.getMetadata().getName()).get();
     }
 
     static String role(Pod pod) {
-        return pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals("AWS_ROLE_ARN"))
+        return env(pod, "AWS_ROLE_ARN");
+    }
+
+    static String env(Pod pod, String name) {
+        return pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals(name))
                 .map(e -> e.getValue()).findFirst().orElse(null);
     }
 
@@ -191,6 +207,22 @@ class MultiClusterIT {
             assertEquals(ROLE + "one-app", role(create("one", "apps")));
             assertEquals(ROLE + "two-app", role(create("two", "apps")));
         }
+    }
+
+    @Test
+    void aNamedClustersOwnPodIdentityAssociationsApplyToItsPodsOnly() {
+        Pod one = create("one", "apps", "agent");
+        Pod two = create("two", "apps", "agent");
+
+        assertEquals("enabled", one.getMetadata().getLabels().get("eks.amazonaws.com/pod-identity"));
+        assertEquals("http://169.254.170.23/v1/credentials", env(one, "AWS_CONTAINER_CREDENTIALS_FULL_URI"));
+        assertEquals("/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token",
+                env(one, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+        var token = one.getSpec().getVolumes().stream().filter(v -> v.getName().equals("eks-pod-identity-token"))
+                .findFirst().orElseThrow().getProjected().getSources().get(0).getServiceAccountToken();
+        assertEquals("pods.eks.amazonaws.com", token.getAudience());
+        assertEquals(null, env(two, "AWS_CONTAINER_CREDENTIALS_FULL_URI"), "cluster two has no associations");
+        assertTrue(two.getSpec().getVolumes().stream().noneMatch(v -> v.getName().equals("eks-pod-identity-token")));
     }
 
     @Test

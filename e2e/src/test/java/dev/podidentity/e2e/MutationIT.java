@@ -76,6 +76,7 @@ class MutationIT {
         return container.getVolumeMounts().stream().filter(m -> m.getName().equals(name)).findFirst().orElse(null);
     }
 
+    // Contract: docs/contract.md#env-vars, docs/contract.md#volume
     @Test
     void anAnnotatedServiceAccountsPodGetsTheVolumeMountsAndEnvironment() {
         Pod pod = read(create(pod("annotated", container("app")).build()));
@@ -92,6 +93,7 @@ class MutationIT {
         assertTrue(mount.getReadOnly());
     }
 
+    // Contract: docs/contract.md#identity-modes
     @Test
     void anUnannotatedServiceAccountsPodIsUntouched() {
         Pod pod = read(create(pod("plain", container("app")).build()));
@@ -100,6 +102,7 @@ class MutationIT {
         assertTrue(pod.getSpec().getContainers().get(0).getEnv().isEmpty());
     }
 
+    // Contract: docs/contract.md#skip-label
     @Test
     void theSkipLabelKeepsThePodAwayFromTheFunction() {
         Pod pod = read(create(pod("annotated", container("app")).editMetadata()
@@ -108,6 +111,7 @@ class MutationIT {
         assertNull(volume(pod, "aws-iam-token"));
     }
 
+    // Contract: docs/contract.md#patch-shape, docs/contract.md#containers
     @Test
     void nativeSidecarsGrpcProbesAndInitContainersAreAcceptedIntact() {
         Container sidecar = new ContainerBuilder(container("sidecar")).withRestartPolicy("Always")
@@ -131,6 +135,7 @@ class MutationIT {
         }
     }
 
+    // Contract: docs/contract.md#windows
     @Test
     void windowsPodsGetWindowsTokenPaths() {
         Pod pod = read(create(pod("annotated", container("iis")).editSpec().withNewOs().withName("windows").endOs()
@@ -140,6 +145,7 @@ class MutationIT {
                 "AWS_WEB_IDENTITY_TOKEN_FILE=C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token"));
     }
 
+    // Contract: docs/contract.md#identity-modes, docs/contract.md#env-vars
     @Test
     void podIdentityServiceAccountsGetContainerCredentials() {
         env.serviceAccount("e2e-pod-identity", "agent", Map.of("eks.amazonaws.com/role-arn", ROLE + "ignored"));
@@ -156,6 +162,7 @@ class MutationIT {
         assertTrue(token.getExpirationSeconds() >= 79200 && token.getExpirationSeconds() <= 86400);
     }
 
+    // Contract: docs/contract.md#containers
     @Test
     void skipContainersLeavesTheNamedContainersAlone() {
         Pod pod = read(create(pod("annotated", container("app"), container("istio-proxy")).editMetadata()
@@ -166,6 +173,7 @@ class MutationIT {
         assertNull(mount(pod.getSpec().getContainers().get(1), "aws-iam-token"));
     }
 
+    // Contract: docs/contract.md#role-session-name
     @Test
     void roleSessionNameComesFromTheDownwardApiAndTheApiServerAcceptsIt() {
         Pod pod = read(create(pod("session", container("app")).build()));
@@ -180,6 +188,7 @@ class MutationIT {
                 .getExpirationSeconds());
     }
 
+    // Contract: docs/contract.md#lookups
     @Test
     void aPodCreatedTwoSecondsAfterItsServiceAccountIsAnnotatedIsMutated() throws Exception {
         env.serviceAccount(NS, "late", Map.of());
@@ -192,6 +201,7 @@ class MutationIT {
         assertTrue(env(pod.getSpec().getContainers().get(0)).contains("AWS_ROLE_ARN=" + ROLE + "late"));
     }
 
+    // Contract: docs/contract.md#admission-review
     @Test
     void aDryRunCreateIsMutatedAndNotStored() {
         Pod answer = k8s.pods().inNamespace(NS).resource(pod("annotated", container("app")).editMetadata()

@@ -42,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * it — discovery from the function, its {@code jwks_uri}, signature, {@code iss}, {@code aud},
  * {@code exp}, {@code sub} — and a token signed with another key does not.
  */
+// Contract: docs/contract.md#oidc
 class OidcIT {
 
     static Path work;

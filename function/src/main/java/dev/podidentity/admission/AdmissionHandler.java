@@ -1,7 +1,7 @@
 package dev.podidentity.admission;
 
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
-import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.Resolution;
 import dev.podidentity.mutation.DocumentTooLargeException;
 import dev.podidentity.mutation.JsonPatchWriter;

@@ -9,7 +9,7 @@ import java.util.List;
  * ({@code patch} as base64).
  *
  * <pre>{@code
- * AdmissionReviewAnswer.of(request, Response.allowed(request.uid()));
+ * AdmissionReviewAnswer.of(request, Response.allowed(request.uid(), List.of()));
  * // {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"…","allowed":true}}
  * }</pre>
  *

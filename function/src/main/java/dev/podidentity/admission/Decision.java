@@ -1,7 +1,8 @@
 package dev.podidentity.admission;
 
 /**
- * What was decided for one admission request: the one log line and the metrics of SPEC §8. Names
+ * What was decided for one admission request: the one log line (docs/contract.md#decision-log) and
+ * the metrics (docs/contract.md#metrics). Names
  * and reasons only, never the pod itself.
  *
  * <pre>{@code

@@ -14,7 +14,7 @@ import jakarta.inject.Singleton;
  * review.
  *
  * <pre>{@code
- * JsonLimits.MAX_NESTING_DEPTH; // 64: a pod nests about 12 deep
+ * int depth = JsonLimits.MAX_NESTING_DEPTH; // 64: a pod nests about 12 deep
  * }</pre>
  *
  * <p>Fixed values, not properties: Quarkus builds its ObjectMapper before runtime configuration

@@ -18,7 +18,7 @@ import java.time.Duration;
  *
  * <pre>{@code
  * CallerToken token = CallerToken.watching(Path.of("/etc/pod-identity/clusters/prod/caller-token"), Duration.ofSeconds(1));
- * token.accepts(request.getHeader("Authorization")); // "Bearer <token>"
+ * token.accepts(httpRequest.getHeader("Authorization")); // "Bearer <token>"
  * }</pre>
  */
 public final class CallerToken {

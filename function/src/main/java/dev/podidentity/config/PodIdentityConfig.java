@@ -1,8 +1,5 @@
 package dev.podidentity.config;
 
-import dev.podidentity.identity.LookupFailurePolicy;
-import dev.podidentity.identity.RoleSessionNameMode;
-
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -13,14 +10,28 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Every {@code pod-identity.*} property, with its default (SPEC §9). Each also reads from the
- * environment: {@code pod-identity.aws-default-region} ← {@code POD_IDENTITY_AWS_DEFAULT_REGION}.
+ * Every {@code pod-identity.*} property, with its default (docs/contract.md#configuration). Each
+ * also reads from the environment: {@code pod-identity.aws-default-region} ←
+ * {@code POD_IDENTITY_AWS_DEFAULT_REGION}.
  *
  * <pre>{@code
  * pod-identity.aws-default-region=eu-west-1
  * pod-identity.role-session-name=pod-name
  * pod-identity.service-accounts-file=examples/service-accounts.yaml
+ * pod-identity.clusters.prod-eu.aws-default-region=eu-central-1
  * }</pre>
+ *
+ * <p>The top-level properties configure the default cluster (served at {@code /mutate}) and are
+ * the defaults of every named cluster. A named cluster may override, under
+ * {@code pod-identity.clusters.<id>.}, exactly the properties of {@link ClusterOverrides}:
+ * {@code annotation-prefix}, {@code token-audience}, {@code token-mount-path},
+ * {@code token-expiration}, {@code aws-default-region}, {@code sts-regional-endpoint},
+ * {@code role-session-name}, {@code on-lookup-failure}, {@code config-map.enabled},
+ * {@code config-map.namespace}, {@code config-map.name} and every {@code container-credentials.*}
+ * property. How a cluster is reached and how its callers authenticate are its own ({@link Cluster}).
+ * What the process shares stays top-level only: {@code lookup.*} (one cache and retry policy),
+ * {@code limits.*} (one heap), {@code file-check-interval}, and {@code service-accounts-file} and
+ * {@code kubernetes.*}, which say how the default cluster is reached.
  */
 @ConfigMapping(prefix = "pod-identity")
 public interface PodIdentityConfig {
@@ -80,9 +91,10 @@ public interface PodIdentityConfig {
 
     /**
      * One cluster of a shared deployment: how to reach its API server, how its API server
-     * authenticates to the function, and overrides of the top-level settings.
+     * authenticates to the function, and its {@linkplain ClusterOverrides overrides} of the
+     * top-level settings.
      */
-    interface Cluster {
+    interface Cluster extends ClusterOverrides {
         /** A kubeconfig file for this cluster's API server. */
         Optional<Path> kubeconfig();
 
@@ -118,10 +130,33 @@ public interface PodIdentityConfig {
 
         /** OpenID discovery served for this cluster (self-hosted clusters). */
         Oidc oidc();
+    }
 
+    /**
+     * What a named cluster may set for itself: each property, unset, is the top-level property of
+     * the same name ({@code pod-identity.clusters.<id>.token-audience} defaults to
+     * {@code pod-identity.token-audience}, {@code pod-identity.clusters.<id>.config-map.name} to
+     * {@code pod-identity.config-map.name}).
+     *
+     * <pre>{@code
+     * pod-identity.clusters.prod-eu.aws-default-region=eu-central-1
+     * pod-identity.clusters.prod-eu.container-credentials.config-file=/etc/pod-identity/clusters/prod-eu/associations.json
+     * pod-identity.clusters.prod-eu.config-map.enabled=true
+     * }</pre>
+     *
+     * <p>Every member is optional, so that "not set" can fall back to the top level (an empty value
+     * is "not set" too); the groups {@link #configMap()} and {@link #containerCredentials()} always
+     * exist, with optional members of their own. A cluster cannot turn off what the top level
+     * turns on by emptying it: to give it no Pod Identity associations, point its
+     * {@code container-credentials.config-file} at a file that does not exist (no file, no
+     * association); to read no mapping ConfigMap, set its {@code config-map.enabled=false}.
+     */
+    interface ClusterOverrides {
         Optional<String> annotationPrefix();
 
         Optional<String> tokenAudience();
+
+        Optional<String> tokenMountPath();
 
         Optional<Long> tokenExpiration();
 
@@ -132,6 +167,39 @@ public interface PodIdentityConfig {
         Optional<RoleSessionNameMode> roleSessionName();
 
         Optional<LookupFailurePolicy> onLookupFailure();
+
+        /** The cluster's mapping ConfigMap, read from its own API server. */
+        ConfigMapOverrides configMap();
+
+        /** The cluster's EKS Pod Identity associations and token settings. */
+        ContainerCredentialsOverrides containerCredentials();
+    }
+
+    /** {@code pod-identity.clusters.<id>.config-map.*}: each unset one is {@code pod-identity.config-map.*}. */
+    interface ConfigMapOverrides {
+        Optional<Boolean> enabled();
+
+        Optional<String> namespace();
+
+        Optional<String> name();
+    }
+
+    /**
+     * {@code pod-identity.clusters.<id>.container-credentials.*}: each unset one is
+     * {@code pod-identity.container-credentials.*}.
+     */
+    interface ContainerCredentialsOverrides {
+        Optional<Path> configFile();
+
+        Optional<String> audience();
+
+        Optional<String> mountPath();
+
+        Optional<String> volumeName();
+
+        Optional<String> tokenPath();
+
+        Optional<String> fullUri();
     }
 
     /** The AWS webhook's mapping ConfigMap ({@code --watch-config-map}). */
@@ -177,6 +245,15 @@ public interface PodIdentityConfig {
          */
         @WithDefault("8M")
         MemorySize maxInFlightBytes();
+
+        /**
+         * How long an admission request's body may take to arrive once its headers have; past it,
+         * the exchange is closed and what it held given back. API servers send the body at once; a
+         * client trickling it would otherwise hold its share of {@code max-in-flight-bytes} for as
+         * long as it likes.
+         */
+        @WithDefault("10s")
+        Duration bodyTimeout();
     }
 
     /** The OIDC documents one cluster's tokens are verified with. */

@@ -18,10 +18,9 @@ import java.util.function.LongSupplier;
  * previous good content and is reported.
  *
  * <pre>{@code
- * WatchedFile<Set<ServiceAccountRef>> associations = new WatchedFile<>(
- *         Path.of("/etc/pod-identity/config.json"), PodIdentityAssociations::parse, Set.of(),
- *         Duration.ofSeconds(1), System::nanoTime);
- * associations.current(); // parsed content, checked at most once a second
+ * WatchedFile<String> token = new WatchedFile<>(Path.of("/etc/pod-identity/caller-token"),
+ *         bytes -> new String(bytes, StandardCharsets.UTF_8).strip(), "", Duration.ofSeconds(1), System::nanoTime);
+ * token.current(); // parsed content, checked at most once a second
  * }</pre>
  *
  * <p>Checking is a {@code stat} of the resolved path, at most once per interval, on the calling

@@ -1,5 +1,7 @@
 package dev.podidentity.identity;
 
+import dev.podidentity.config.LookupFailurePolicy;
+import dev.podidentity.config.RoleSessionNameMode;
 import dev.podidentity.mutation.ContainerSelector;
 import dev.podidentity.mutation.CredentialMode;
 import dev.podidentity.mutation.Identity;
@@ -21,15 +23,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
 
 /**
- * Decides which identity a pod gets (SPEC §4): Pod Identity association first, then the
- * ServiceAccount's {@code role-arn} annotation, then the mapping ConfigMap; and with which audience,
- * token lifetime, regional STS setting and session name, following the precedence rules written
- * next to the code below.
+ * Decides which identity a pod gets (docs/contract.md#identity-modes): Pod Identity association
+ * first, then the ServiceAccount's {@code role-arn} annotation, then the mapping ConfigMap; and with
+ * which audience, token lifetime, regional STS setting and session name, following the precedence
+ * rules (docs/contract.md#precedence) written next to the code below.
  *
  * <pre>{@code
  * var resolver = new IdentityResolver(IdentitySettings.defaults(), serviceAccounts,
  *         PodIdentityAssociations.NONE, RoleMappingSource.NONE, RandomGenerator.getDefault());
- * Resolution resolution = resolver.resolve("payments", PodViewReader.read(podJson));
+ * Resolution resolution = resolver.resolve("payments", PodViewReader.read(objectMapper.readTree(podJson)));
  * }</pre>
  */
 public final class IdentityResolver {

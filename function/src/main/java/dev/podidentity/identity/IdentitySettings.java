@@ -1,14 +1,17 @@
 package dev.podidentity.identity;
 
+import dev.podidentity.config.LookupFailurePolicy;
+import dev.podidentity.config.RoleSessionNameMode;
 import dev.podidentity.mutation.TokenProjection;
 
 import java.util.Objects;
 
 /**
- * The configured defaults identity resolution starts from (SPEC §9), for one cluster.
+ * The configured defaults identity resolution starts from (docs/contract.md#configuration), for one
+ * cluster.
  *
  * <pre>{@code
- * IdentitySettings settings = IdentitySettings.defaults().withRegion("eu-west-1");
+ * IdentitySettings settings = IdentitySettings.builder().region("eu-west-1").build();
  * settings.annotation("role-arn"); // "eks.amazonaws.com/role-arn"
  * }</pre>
  *
@@ -47,9 +50,12 @@ public record IdentitySettings(String annotationPrefix, String tokenAudience, St
 
     /** The AWS webhook's defaults. */
     public static IdentitySettings defaults() {
-        return new IdentitySettings("eks.amazonaws.com", "sts.amazonaws.com",
-                "/var/run/secrets/eks.amazonaws.com/serviceaccount", 86400, null, false, RoleSessionNameMode.NONE,
-                LookupFailurePolicy.ADMIT, PodIdentitySettings.defaults());
+        return builder().build();
+    }
+
+    /** Settings that start from the AWS webhook's defaults: set only what differs. */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /** {@code <prefix>/<name>}. */
@@ -57,34 +63,78 @@ public record IdentitySettings(String annotationPrefix, String tokenAudience, St
         return annotationPrefix + "/" + name;
     }
 
-    public IdentitySettings withRegion(String newRegion) {
-        return new IdentitySettings(annotationPrefix, tokenAudience, tokenMountPath, tokenExpiration, newRegion,
-                regionalSts, roleSessionName, onLookupFailure, podIdentity);
-    }
+    /**
+     * Collects settings by name; every one left unset keeps the AWS webhook's default. The record's
+     * checks run in {@link #build()}.
+     *
+     * <pre>{@code
+     * IdentitySettings settings = IdentitySettings.builder().region("eu-west-1").regionalSts(true).build();
+     * }</pre>
+     */
+    public static final class Builder {
+        private String annotationPrefix = "eks.amazonaws.com";
+        private String tokenAudience = "sts.amazonaws.com";
+        private String tokenMountPath = "/var/run/secrets/eks.amazonaws.com/serviceaccount";
+        private long tokenExpiration = 86400;
+        private String region;
+        private boolean regionalSts;
+        private RoleSessionNameMode roleSessionName = RoleSessionNameMode.NONE;
+        private LookupFailurePolicy onLookupFailure = LookupFailurePolicy.ADMIT;
+        private PodIdentitySettings podIdentity = PodIdentitySettings.defaults();
 
-    public IdentitySettings withRegionalSts(boolean newRegionalSts) {
-        return new IdentitySettings(annotationPrefix, tokenAudience, tokenMountPath, tokenExpiration, region,
-                newRegionalSts, roleSessionName, onLookupFailure, podIdentity);
-    }
+        private Builder() {
+        }
 
-    public IdentitySettings withTokenExpiration(long newTokenExpiration) {
-        return new IdentitySettings(annotationPrefix, tokenAudience, tokenMountPath, newTokenExpiration, region,
-                regionalSts, roleSessionName, onLookupFailure, podIdentity);
-    }
+        public Builder annotationPrefix(String value) {
+            annotationPrefix = value;
+            return this;
+        }
 
-    public IdentitySettings withRoleSessionName(RoleSessionNameMode newRoleSessionName) {
-        return new IdentitySettings(annotationPrefix, tokenAudience, tokenMountPath, tokenExpiration, region,
-                regionalSts, newRoleSessionName, onLookupFailure, podIdentity);
-    }
+        public Builder tokenAudience(String value) {
+            tokenAudience = value;
+            return this;
+        }
 
-    public IdentitySettings withOnLookupFailure(LookupFailurePolicy newOnLookupFailure) {
-        return new IdentitySettings(annotationPrefix, tokenAudience, tokenMountPath, tokenExpiration, region,
-                regionalSts, roleSessionName, newOnLookupFailure, podIdentity);
-    }
+        public Builder tokenMountPath(String value) {
+            tokenMountPath = value;
+            return this;
+        }
 
-    public IdentitySettings withAnnotationPrefix(String newAnnotationPrefix) {
-        return new IdentitySettings(newAnnotationPrefix, tokenAudience, tokenMountPath, tokenExpiration, region,
-                regionalSts, roleSessionName, onLookupFailure, podIdentity);
+        public Builder tokenExpiration(long seconds) {
+            tokenExpiration = seconds;
+            return this;
+        }
+
+        /** @param value the region, or null for none */
+        public Builder region(String value) {
+            region = value;
+            return this;
+        }
+
+        public Builder regionalSts(boolean value) {
+            regionalSts = value;
+            return this;
+        }
+
+        public Builder roleSessionName(RoleSessionNameMode value) {
+            roleSessionName = value;
+            return this;
+        }
+
+        public Builder onLookupFailure(LookupFailurePolicy value) {
+            onLookupFailure = value;
+            return this;
+        }
+
+        public Builder podIdentity(PodIdentitySettings value) {
+            podIdentity = value;
+            return this;
+        }
+
+        public IdentitySettings build() {
+            return new IdentitySettings(annotationPrefix, tokenAudience, tokenMountPath, tokenExpiration, region,
+                    regionalSts, roleSessionName, onLookupFailure, podIdentity);
+        }
     }
 
     static void requireText(String value, String name) {

@@ -15,14 +15,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * The Prometheus metrics of one cluster (SPEC §8), every one labelled {@code cluster}: admissions
- * by outcome and mode, admission latency, ServiceAccount cache hits/misses/stale answers, API call
- * latency and failures, the circuit breaker's state, and work shed under overload. Get one from
- * {@link Metrics}.
+ * The Prometheus metrics of one cluster (docs/contract.md#metrics), every one labelled
+ * {@code cluster}: admissions by outcome and mode, admission latency, ServiceAccount cache
+ * hits/misses/stale answers, API call latency and failures, the circuit breaker's state, and work
+ * shed under overload. Get one from {@link Metrics}.
  *
  * <pre>{@code
- * ClusterMetrics metrics = Metrics.cluster("prod-eu");
- * metrics.accept(decision); // counts and times one admission
+ * ClusterMetrics clusterMetrics = metrics.cluster("prod-eu");
+ * clusterMetrics.accept(decision); // counts and times one admission
  * }</pre>
  */
 public final class ClusterMetrics implements LookupListener, Consumer<Decision> {
@@ -88,8 +88,8 @@ public final class ClusterMetrics implements LookupListener, Consumer<Decision> 
 
     /**
      * Work refused to stay inside the heap and the threads: {@code admission} (answered 429 before
-     * its body was read, or a large patch not written) or {@code lookup} (an API call not made
-     * because the cluster's lookups in flight were at their limit).
+     * its body was read) or {@code lookup} (an API call not made because the cluster's lookups in
+     * flight were at their limit). A large patch not written is a decision ("busy"), not counted here.
      */
     public void shed(String stage) {
         registry.counter("pod_identity_shed", "cluster", cluster, "stage", stage).increment();

@@ -11,7 +11,7 @@ import java.util.Set;
  * no randomness; the same input always gives the same output.
  *
  * <pre>{@code
- * PodView pod = PodViewReader.read(podJson);
+ * PodView pod = PodViewReader.read(objectMapper.readTree(podJson));
  * Mutation mutation = PodMutator.mutate(pod, identity);
  * byte[] patch = JsonPatchWriter.write(mutation.ops());
  * }</pre>

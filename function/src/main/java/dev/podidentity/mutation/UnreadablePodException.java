@@ -6,9 +6,9 @@ package dev.podidentity.mutation;
  *
  * <pre>{@code
  * try {
- *     PodViewReader.read(object);
+ *     PodViewReader.read(objectMapper.readTree(podJson));
  * } catch (UnreadablePodException e) {
- *     deny(e.getMessage()); // "spec.containers[1].env must be an array, was a string"
+ *     String why = e.getMessage(); // "spec.containers[1].env must be an array, was a string"
  * }
  * }</pre>
  */

@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
  *
  * <pre>{@code
  * ApiGuard guard = new ApiGuard("prod-eu", LookupSettings.defaults());
- * ServiceAccount sa = guard.call("GET ServiceAccount shop/api", () -> client...get());
+ * var sa = guard.call("GET ServiceAccount shop/api",
+ *         () -> client.serviceAccounts().inNamespace("shop").withName("api").get());
  * }</pre>
  *
  * <p>fabric8's own retries must be off ({@code requestRetryBackoffLimit=0}) so that this policy

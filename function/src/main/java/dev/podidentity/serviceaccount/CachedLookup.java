@@ -16,7 +16,7 @@ import java.util.function.Function;
  *
  * <pre>{@code
  * CachedLookup<ServiceAccountRef, Optional<ServiceAccount>> lookup = new CachedLookup<>("ServiceAccount",
- *         api::fetch, LookupSettings.defaults(), Ticker.systemTicker(), executor);
+ *         serviceAccounts::find, LookupSettings.defaults(), Ticker.systemTicker(), executor);
  * Optional<ServiceAccount> sa = lookup.get(ref); // cached, coalesced, refreshed, stale-if-error
  * }</pre>
  *

@@ -14,7 +14,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>{@code
  * LookupBulkhead bulkhead = LookupBulkhead.of(16, 64, Duration.ofSeconds(3));
  * if (bulkhead.enter()) {
- *     try { ... the API call ... } finally { bulkhead.exit(); }
+ *     try {
+ *         // the API call
+ *     } finally {
+ *         bulkhead.exit();
+ *     }
  * } else {
  *     // refused: answer from the cache, or as on-lookup-failure says
  * }

@@ -3,9 +3,9 @@ package dev.podidentity.serviceaccount;
 import java.time.Duration;
 
 /**
- * How API lookups are cached and protected (SPEC §6). The defaults make a ServiceAccount annotated
- * at T honoured for every pod admitted after T + 2 s, cost one GET per second per busy key, and
- * keep one admission well inside the API server's 10 s webhook timeout.
+ * How API lookups are cached and protected (docs/contract.md#lookups). The defaults make a
+ * ServiceAccount annotated at T honoured for every pod admitted after T + 2 s, cost one GET per
+ * second per busy key, and keep one admission well inside the API server's 10 s webhook timeout.
  *
  * <pre>{@code
  * LookupSettings settings = LookupSettings.defaults();

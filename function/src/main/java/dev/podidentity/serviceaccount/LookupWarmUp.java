@@ -1,25 +1,17 @@
 package dev.podidentity.serviceaccount;
 
-import dev.podidentity.config.PodIdentityConfig;
-
-import io.quarkus.runtime.StartupEvent;
-
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.inject.Instance;
-
 import org.jboss.logging.Logger;
 
 import java.util.function.Supplier;
 
 /**
- * Builds the default cluster's Kubernetes client, and readies its reader of ServiceAccounts, on a
- * background thread as the function starts: the first admission after a scale from zero is
- * already waiting, and it no longer pays for them. Nothing is connected to and nothing is
- * looked up; with ServiceAccounts from a file there is nothing to do.
+ * Builds a cluster's Kubernetes client, and readies its reader of ServiceAccounts, on a background
+ * thread as the function starts: the first admission after a scale from zero is already waiting,
+ * and it no longer pays for them. Nothing is connected to and nothing is looked up. The cluster
+ * registry starts it for the default cluster, unless its ServiceAccounts come from a file.
  *
  * <pre>{@code
- * // nothing to call: it observes Quarkus' StartupEvent
+ * LookupWarmUp.inBackground(() -> registry.api("default"));
  * }</pre>
  *
  * <p>Without the AOT cache, building the client (its HTTP client and TLS context) and Jackson's
@@ -30,20 +22,23 @@ import java.util.function.Supplier;
  * "Cold start" ({@code benchmarks/startup.sh}). A warm-up that fails (no credentials yet, say) only
  * logs: the first admission meets the same failure and answers as configured.
  */
-@ApplicationScoped
-public class LookupWarmUp {
+public final class LookupWarmUp {
 
     private static final Logger LOG = Logger.getLogger(LookupWarmUp.class);
     private static final String SERVICE_ACCOUNT = """
             {"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"warm-up","namespace":"warm-up",\
             "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/warm-up"}}}""";
 
-    void start(@Observes StartupEvent started, PodIdentityConfig config, Instance<ClusterApi> cluster) {
+    private LookupWarmUp() {
+    }
+
+    /** Warms the cluster up on a thread of its own, when a second CPU can run it. */
+    public static void inBackground(Supplier<ClusterApi> cluster) {
         // With one CPU there is no idle one: warming up would only compete with start-up.
-        if (config.serviceAccountsFile().isPresent() || Runtime.getRuntime().availableProcessors() < 2) {
+        if (Runtime.getRuntime().availableProcessors() < 2) {
             return;
         }
-        Thread.ofPlatform().daemon().name("lookup-warm-up").start(() -> warm(cluster::get));
+        Thread.ofPlatform().daemon().name("lookup-warm-up").start(() -> warm(cluster));
     }
 
     /**

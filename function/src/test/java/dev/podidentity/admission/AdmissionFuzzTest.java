@@ -33,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * JAZZER_FUZZ=1 ./mvnw -pl function test -Dtest=AdmissionFuzzTest    # fuzz for maxDuration
  * }</pre>
  */
+// Contract: docs/contract.md#http-errors, docs/contract.md#patch-shape
 class AdmissionFuzzTest {
 
     /** Configured as the function's ObjectMapper is (JsonLimits). */
@@ -40,7 +41,7 @@ class AdmissionFuzzTest {
 
     /** Every ServiceAccount exists and has a role, so every readable pod is mutated. */
     static final AdmissionHandler HANDLER = new AdmissionHandler("fuzz", new IdentityResolver(
-            IdentitySettings.defaults().withRegion("eu-west-1").withRegionalSts(true),
+            IdentitySettings.builder().region("eu-west-1").regionalSts(true).build(),
             ref -> Optional.of(new ServiceAccount(ref, Map.of("eks.amazonaws.com/role-arn",
                     "arn:aws:iam::111122223333:role/fuzz", "eks.amazonaws.com/role-session-name", "pod-name"))),
             PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 7L), decision -> { });

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * JVM with the flags the function ships with (Serial GC, 192 MiB of heap, exit on
  * OutOfMemoryError), and must live to print every answer.
  */
+// Contract: docs/contract.md#limits
 class AdmissionHeapTest {
 
     /** The heap flags of the manifests (50 % of a 384 MiB limit) and knative/image.conf. */

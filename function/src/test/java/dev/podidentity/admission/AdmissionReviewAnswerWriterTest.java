@@ -12,6 +12,7 @@ import static dev.podidentity.TestJson.json;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+// Contract: docs/contract.md#admission-review
 class AdmissionReviewAnswerWriterTest {
 
     static JsonNode written(AdmissionReviewAnswer answer) throws Exception {

@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+// Contract: docs/contract.md#admission-review
 class AdmissionReviewReaderTest {
 
     static AdmissionReview read(String singleQuoted) throws IOException {

@@ -1,8 +1,8 @@
 package dev.podidentity.admission;
 
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
-import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 import dev.podidentity.serviceaccount.ServiceAccount;
@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A pod too large to mutate is answered as the failure policy says, before its patch exists. */
+// Contract: docs/contract.md#limits, docs/contract.md#lookup-failure
 class AnswerLimitsTest {
 
     final List<Decision> decisions = new ArrayList<>();
@@ -29,7 +30,7 @@ class AnswerLimitsTest {
     InFlightBytes inFlight = InFlightBytes.of(1L << 30);
 
     AdmissionHandler handler(LookupFailurePolicy policy, String roleArn, AnswerLimits limits) {
-        IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy),
+        IdentityResolver resolver = new IdentityResolver(IdentitySettings.builder().onLookupFailure(policy).build(),
                 ref -> Optional.of(new ServiceAccount(ref, Map.of("eks.amazonaws.com/role-arn", roleArn))),
                 PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L);
         return new AdmissionHandler("test", resolver, decisions::add, limits, inFlight);

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Each decision line reaches the stream in one write call, whole, so no other output can split it. */
+// Contract: docs/contract.md#decision-log
 class DecisionLineHandlerTest {
 
     /** Records every write call as the bytes it was given; a flush between two writes is not a split. */

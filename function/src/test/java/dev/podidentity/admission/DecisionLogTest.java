@@ -30,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The decision log line, captured from its logger: one JSON object of names and reasons, no pod content. */
+// Contract: docs/contract.md#decision-log
 class DecisionLogTest {
 
     final List<String> lines = new ArrayList<>();

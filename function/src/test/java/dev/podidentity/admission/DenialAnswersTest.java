@@ -1,9 +1,9 @@
 package dev.podidentity.admission;
 
 import dev.podidentity.TestJson;
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
-import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 import dev.podidentity.serviceaccount.LookupFailedException;
@@ -35,7 +35,7 @@ class DenialAnswersTest {
 
     AdmissionHandler handler(ServiceAccountSource serviceAccounts, AnswerLimits limits) {
         IdentityResolver resolver = new IdentityResolver(
-                IdentitySettings.defaults().withOnLookupFailure(LookupFailurePolicy.DENY), serviceAccounts,
+                IdentitySettings.builder().onLookupFailure(LookupFailurePolicy.DENY).build(), serviceAccounts,
                 PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L);
         return new AdmissionHandler("prod-eu", resolver, decisions::add, limits, InFlightBytes.of(1L << 30));
     }

@@ -49,7 +49,7 @@ public final class HeapProbe {
         ObjectMapper mapper = new ObjectMapper();
         new JsonLimits().customize(mapper);
         ObjectReader reviews = mapper.readerFor(AdmissionReview.class);
-        IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withRegion("eu-west-1"),
+        IdentityResolver resolver = new IdentityResolver(IdentitySettings.builder().region("eu-west-1").build(),
                 ref -> Optional.of(new ServiceAccount(ref, Map.of("eks.amazonaws.com/role-arn", ROLE))),
                 PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L);
         InFlightBytes inFlight = InFlightBytes.of(MAX_IN_FLIGHT_BYTES);
@@ -110,7 +110,7 @@ public final class HeapProbe {
 
     /**
      * What the API server would read from the answer: allowed, and the patch size or the reason; or
-     * 429, as {@link AdmissionGate} answers when the body does not fit in what is in flight.
+     * 429, as {@link dev.podidentity.http.AdmissionGate} answers when the body does not fit in what is in flight.
      */
     static String answer(ObjectMapper mapper, ObjectReader reviews, AdmissionHandler handler, InFlightBytes inFlight,
             byte[] body) throws Exception {

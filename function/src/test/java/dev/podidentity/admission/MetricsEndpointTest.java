@@ -15,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The SPEC §8 admission metrics on the management interface's /q/metrics, counted per outcome and
- * mode, labelled by cluster; nothing of them on the public port.
+ * The admission metrics (docs/contract.md#metrics) on the management interface's /q/metrics,
+ * counted per outcome and mode, labelled by cluster; nothing of them on the public port.
  */
 @QuarkusTest
 public class MetricsEndpointTest {
@@ -70,6 +70,7 @@ public class MetricsEndpointTest {
         }
     }
 
+    // Contract: docs/contract.md#endpoints
     @Test
     void thePublicPortServesNoMetricsButStillTheHealthProbes() {
         assertEquals(404, given().get("/q/metrics").statusCode());

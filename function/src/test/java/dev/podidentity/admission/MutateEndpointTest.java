@@ -69,6 +69,7 @@ class MutateEndpointTest {
         assertFalse(response.has("patch"), "second pass patched again: " + response);
     }
 
+    // Contract: docs/contract.md#env-vars, docs/contract.md#volume
     @Test
     void irsaExampleGetsVolumeMountAndEnvInOrder() throws Exception {
         ObjectNode review = example("irsa-pod");
@@ -85,6 +86,7 @@ class MutateEndpointTest {
         assertIdempotent(review, pod);
     }
 
+    // Contract: docs/contract.md#patch-shape
     @Test
     void nativeSidecarGrpcProbesAndInitContainersSurvive() throws Exception {
         ObjectNode review = example("init-and-native-sidecar");
@@ -105,6 +107,7 @@ class MutateEndpointTest {
         assertIdempotent(review, pod);
     }
 
+    // Contract: docs/contract.md#windows
     @Test
     void windowsExampleGetsAWindowsTokenPath() throws Exception {
         ObjectNode review = example("windows-pod");
@@ -116,6 +119,7 @@ class MutateEndpointTest {
         assertIdempotent(review, pod);
     }
 
+    // Contract: docs/contract.md#containers
     @Test
     void skipContainersExampleLeavesTheMeshAlone() throws Exception {
         ObjectNode review = example("skip-containers");
@@ -142,6 +146,7 @@ class MutateEndpointTest {
         assertIdempotent(review, pod);
     }
 
+    // Contract: docs/contract.md#admission-review, docs/contract.md#identity-modes
     @Test
     void unannotatedServiceAccountIsAllowedWithoutPatch() throws Exception {
         JsonNode answer = post(example("unannotated-pod"));
@@ -149,6 +154,7 @@ class MutateEndpointTest {
         assertEquals("{\"uid\":\"0b5a2c1e-0000-4000-8000-000000000006\",\"allowed\":true}", answer.get("response").toString());
     }
 
+    // Contract: docs/contract.md#admission-review
     @Test
     void v1AndV1beta1ReviewsEchoTheirTypeMetaAndUid() throws Exception {
         for (String version : List.of("admission.k8s.io/v1", "admission.k8s.io/v1beta1")) {
@@ -163,6 +169,7 @@ class MutateEndpointTest {
         }
     }
 
+    // Contract: docs/contract.md#admission-review
     @Test
     void aReviewWithoutTypeMetaIsAnsweredWithV1() throws Exception {
         ObjectNode review = example("irsa-pod");
@@ -174,6 +181,7 @@ class MutateEndpointTest {
         assertEquals("AdmissionReview", answer.get("kind").asText());
     }
 
+    // Contract: docs/contract.md#admission-review
     @Test
     void dryRunIsAnsweredLikeARealRequest() throws Exception {
         ObjectNode review = example("irsa-pod");
@@ -183,6 +191,7 @@ class MutateEndpointTest {
         assertEquals(post(review).at("/response/patch"), post(dryRun).at("/response/patch"));
     }
 
+    // Contract: docs/contract.md#admission-review
     @Test
     void contentTypeWithParametersIsAccepted() throws Exception {
         JsonNode answer = post(example("irsa-pod").toString(), "application/json; charset=utf-8", 200);
@@ -190,6 +199,7 @@ class MutateEndpointTest {
         assertEquals("JSONPatch", answer.at("/response/patchType").asText());
     }
 
+    // Contract: docs/contract.md#http-errors
     @Test
     void otherContentTypesAreRefusedWith415() throws Exception {
         JsonNode status = post(example("irsa-pod").toString(), "text/plain", 415);
@@ -198,6 +208,7 @@ class MutateEndpointTest {
                 status.toString());
     }
 
+    // Contract: docs/contract.md#http-errors
     @Test
     void nonJsonBodyGets400WithAJsonMessage() {
         JsonNode status = post("this is not json", "application/json", 400);
@@ -216,6 +227,7 @@ class MutateEndpointTest {
         assertEquals("the AdmissionReview has no request", status.get("message").asText());
     }
 
+    // Contract: docs/contract.md#http-errors
     @Test
     void emptyBodyAndNonObjectBodiesGet400() {
         assertEquals("the request body is empty: expected an AdmissionReview",
@@ -233,6 +245,7 @@ class MutateEndpointTest {
         assertTrue(status.get("message").asText().startsWith("the request body is not valid JSON"), status.toString());
     }
 
+    // Contract: docs/contract.md#http-errors, docs/contract.md#limits
     @Test
     void nestingBeyondTheLimitIsRefusedNotFollowed() {
         String deep = "{\"request\":" + "[".repeat(500) + "]".repeat(500) + "}";
@@ -242,6 +255,7 @@ class MutateEndpointTest {
         assertTrue(status.get("message").asText().startsWith("the request body exceeds a JSON limit"), status.toString());
     }
 
+    // Contract: docs/contract.md#limits
     @Test
     void aStringLongerThanTheLimitIsRefusedNotRead() {
         String review = "{\"request\":{\"uid\":\"" + "u".repeat(JsonLimits.MAX_STRING_LENGTH + 1) + "\"}}";
@@ -270,6 +284,7 @@ class MutateEndpointTest {
         }
     }
 
+    // Contract: docs/contract.md#http-errors
     @Test
     void getAndOtherMethodsGet405() {
         for (String method : List.of("GET", "PUT", "DELETE")) {
@@ -281,6 +296,7 @@ class MutateEndpointTest {
         }
     }
 
+    // Contract: docs/contract.md#http-errors, docs/contract.md#limits
     @Test
     void aBodyOverTheLimitGets413() {
         String big = "{\"pad\":\"" + "x".repeat(3 * 1024 * 1024 + 10) + "\"}";
@@ -290,6 +306,7 @@ class MutateEndpointTest {
         assertEquals(413, status.get("code").asInt());
     }
 
+    // Contract: docs/contract.md#denials
     @Test
     void anObjectThatIsNotAPodIsDeniedWithTheUidAndAMessage() throws Exception {
         ObjectNode review = example("irsa-pod");
@@ -302,6 +319,7 @@ class MutateEndpointTest {
         assertEquals("spec.containers must be an array, was a string", response.at("/status/message").asText());
     }
 
+    // Contract: docs/contract.md#admission-review
     @Test
     void nonCreateAndNonPodRequestsAreAllowedUntouched() throws Exception {
         ObjectNode update = example("irsa-pod");
@@ -320,6 +338,7 @@ class MutateEndpointTest {
         }
     }
 
+    // Contract: docs/contract.md#warnings, docs/contract.md#volume
     @Test
     void problemsThatDoNotStopAdmissionComeBackAsWarnings() throws Exception {
         ObjectNode review = example("irsa-pod");
@@ -334,6 +353,7 @@ class MutateEndpointTest {
                 response.toString());
     }
 
+    // Contract: docs/contract.md#warnings
     @Test
     void aPodWhoseServiceAccountDoesNotExistIsAdmittedWithAWarning() throws Exception {
         ObjectNode review = example("irsa-pod");
@@ -346,6 +366,7 @@ class MutateEndpointTest {
                 response.at("/warnings/0").asText());
     }
 
+    // Contract: docs/contract.md#endpoints
     @Test
     void healthEndpointsAnswerWithoutAnyCluster() {
         given().get("/q/health/ready").then().statusCode(200);

@@ -10,6 +10,7 @@ import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+// Contract: docs/contract.md#caller-authentication
 class CallerTokenTest {
 
     @TempDir

@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The counts of API requests are exact whatever the machine's load: cache ages move only with the
  * {@link ManualTicker} (never, here), and no API call can time out and be retried.
  */
+// Contract: docs/contract.md#multi-cluster
 @QuarkusTest
 @TestProfile(MultiClusterTest.ControlledTime.class)
 @QuarkusTestResource(value = TwoApiServers.class, restrictToAnnotatedClass = true)
@@ -103,6 +104,7 @@ class MultiClusterTest {
         assertEquals(afterFirstRound, apiRequests(), "cached per cluster, never shared across clusters");
     }
 
+    // Contract: docs/contract.md#metrics
     @Test
     void cacheApiAndBreakerMetricsAreLabelledByCluster() throws Exception {
         post("/clusters/beta/mutate", "beta-secret");
@@ -141,6 +143,7 @@ class MultiClusterTest {
         assertEquals(0, apiRequests());
     }
 
+    // Contract: docs/contract.md#caller-authentication, docs/contract.md#watched-files
     @Test
     void aRotatedTokenFileIsHonouredWithoutRestart() throws Exception {
         assertEquals(200, post("/clusters/alpha/mutate", "alpha-secret").statusCode());
@@ -151,6 +154,7 @@ class MultiClusterTest {
         assertEquals(200, post("/clusters/alpha/mutate", "alpha-rotated").statusCode());
     }
 
+    // Contract: docs/contract.md#http-errors
     @Test
     void theClusterPathAnswersBadBodiesLikeMutate() {
         Response notJson = given().contentType("application/json").header("Authorization", "Bearer beta-secret")
@@ -186,6 +190,7 @@ class MultiClusterTest {
         assertEquals(405, response.statusCode());
     }
 
+    // Contract: docs/contract.md#denials
     @Test
     void invalidServiceAccountNamesAndNamespacesAreDeniedAndNeverReachTheApiServer() throws Exception {
         String original = review;

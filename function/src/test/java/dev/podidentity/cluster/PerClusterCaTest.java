@@ -33,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Over mTLS, with one trust store holding the CAs of two clusters: a certificate with cluster
  * delta's subject is accepted on delta's path only when delta's own CA signed it.
  */
+// Contract: docs/contract.md#caller-authentication
 @QuarkusTest
 @QuarkusTestResource(value = PerClusterCaTest.TwoCas.class, restrictToAnnotatedClass = true)
 class PerClusterCaTest {

@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+// Contract: docs/contract.md#annotations
 class AnnotationValuesTest {
 
     @Test

@@ -1,5 +1,7 @@
 package dev.podidentity.identity;
 
+import dev.podidentity.config.LookupFailurePolicy;
+import dev.podidentity.config.RoleSessionNameMode;
 import dev.podidentity.mutation.CredentialMode;
 import dev.podidentity.mutation.Identity;
 import dev.podidentity.mutation.PodView;
@@ -25,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+// Contract: docs/contract.md#identity-modes
 class IdentityResolverTest {
 
     static final String ARN = "arn:aws:iam::111122223333:role/app";
@@ -111,10 +114,11 @@ class IdentityResolverTest {
         assertEquals(86400, irsa(pod("bad", "")).token().expirationSeconds(), "invalid → config");
         assertEquals(600, irsa(pod("low", "")).token().expirationSeconds());
         assertEquals(600, irsa(pod("sa", "'" + P + "token-expiration':'0'")).token().expirationSeconds());
-        assertEquals(600, resolve(IdentitySettings.defaults().withTokenExpiration(5), PodIdentityAssociations.NONE,
+        assertEquals(600, resolve(IdentitySettings.builder().tokenExpiration(5).build(), PodIdentityAssociations.NONE,
                 pod("bad", "")).identity().token().expirationSeconds());
     }
 
+    // Contract: docs/contract.md#annotations
     @Test
     void audienceAnnotationOverridesTheDefaultAndAnEmptyOneMeansTheDefault() {
         serviceAccount("custom", Map.of(P + "role-arn", ARN, P + "audience", "my-audience"));
@@ -124,6 +128,7 @@ class IdentityResolverTest {
         assertEquals("sts.amazonaws.com", irsa(pod("empty", "")).token().audience());
     }
 
+    // Contract: docs/contract.md#annotations
     @Test
     void regionalStsAnnotationUsesGoBooleanSpellingsElseTheDefault() {
         for (String yes : List.of("1", "t", "T", "TRUE", "true", "True")) {
@@ -132,14 +137,15 @@ class IdentityResolverTest {
         }
         for (String no : List.of("0", "f", "F", "FALSE", "false", "False")) {
             serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "sts-regional-endpoints", no));
-            assertEquals(false, resolve(IdentitySettings.defaults().withRegionalSts(true), PodIdentityAssociations.NONE,
-                    pod("sa", "")).identity().regionalSts(), no);
+            assertEquals(false, resolve(IdentitySettings.builder().regionalSts(true).build(),
+                    PodIdentityAssociations.NONE, pod("sa", "")).identity().regionalSts(), no);
         }
         serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "sts-regional-endpoints", "yes"));
-        assertEquals(true, resolve(IdentitySettings.defaults().withRegionalSts(true), PodIdentityAssociations.NONE,
+        assertEquals(true, resolve(IdentitySettings.builder().regionalSts(true).build(), PodIdentityAssociations.NONE,
                 pod("sa", "")).identity().regionalSts(), "not a Go boolean → config default");
     }
 
+    // Contract: docs/contract.md#annotations, docs/contract.md#warnings
     @Test
     void anArnThatDoesNotLookLikeARoleIsInjectedWithAWarning() {
         serviceAccount("sa", Map.of(P + "role-arn", "arn:aws:iam::123:user/bob"));
@@ -159,23 +165,25 @@ class IdentityResolverTest {
                 .warnings());
     }
 
+    // Contract: docs/contract.md#annotations
     @Test
     void theAnnotationPrefixIsConfigurable() {
         serviceAccount("sa", Map.of("corp.example/role-arn", ARN, P + "audience", "ignored"));
 
-        Identity identity = resolve(IdentitySettings.defaults().withAnnotationPrefix("corp.example"),
+        Identity identity = resolve(IdentitySettings.builder().annotationPrefix("corp.example").build(),
                 PodIdentityAssociations.NONE, pod("sa", "")).identity();
 
         assertEquals(ARN, identity.credential());
         assertEquals("sts.amazonaws.com", identity.token().audience());
     }
 
+    // Contract: docs/contract.md#annotations, docs/contract.md#precedence
     @Test
     void roleSessionNameAnnotationOverridesTheConfig() {
         serviceAccount("on", Map.of(P + "role-arn", ARN, P + "role-session-name", "pod-name"));
         serviceAccount("off", Map.of(P + "role-arn", ARN, P + "role-session-name", "none"));
         serviceAccount("default", Map.of(P + "role-arn", ARN));
-        IdentitySettings podName = IdentitySettings.defaults().withRoleSessionName(RoleSessionNameMode.POD_NAME);
+        IdentitySettings podName = IdentitySettings.builder().roleSessionName(RoleSessionNameMode.POD_NAME).build();
 
         assertEquals("ns.on", irsa(pod("on", "")).roleSessionName().fallback());
         assertNull(resolve(podName, PodIdentityAssociations.NONE, pod("off", "")).identity().roleSessionName());
@@ -187,10 +195,11 @@ class IdentityResolverTest {
     void regionComesFromTheSettings() {
         serviceAccount("sa", Map.of(P + "role-arn", ARN));
 
-        assertEquals("eu-west-1", resolve(IdentitySettings.defaults().withRegion("eu-west-1"),
+        assertEquals("eu-west-1", resolve(IdentitySettings.builder().region("eu-west-1").build(),
                 PodIdentityAssociations.NONE, pod("sa", "")).identity().region());
     }
 
+    // Contract: docs/contract.md#annotations
     @Test
     void skipAndIncludeContainersComeFromPodAnnotations() {
         serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "skip-containers", "a"));
@@ -202,6 +211,7 @@ class IdentityResolverTest {
         assertEquals(false, identity.containers().selects("d"));
     }
 
+    // Contract: docs/contract.md#precedence
     @Test
     void podIdentityWinsOverRoleArnAndUsesTheAgentAudience() throws Exception {
         serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "audience", "other", P + "token-expiration", "3600",
@@ -219,6 +229,7 @@ class IdentityResolverTest {
         assertNull(drawn, "no random draw");
     }
 
+    // Contract: docs/contract.md#precedence
     @Test
     void podIdentityJittersOnlyAnExactDay() throws Exception {
         serviceAccount("sa", Map.of());
@@ -241,6 +252,7 @@ class IdentityResolverTest {
         assertNull(drawn);
     }
 
+    // Contract: docs/contract.md#lookup-failure, docs/contract.md#warnings
     @Test
     void podIdentityStillAppliesWhenTheLookupFails() throws Exception {
         ServiceAccountSource failing = ref -> {
@@ -256,6 +268,7 @@ class IdentityResolverTest {
         assertEquals(1, resolution.warnings().size());
     }
 
+    // Contract: docs/contract.md#lookup-failure
     @Test
     void aFailedLookupAdmitsWithAWarningByDefault() {
         ServiceAccountSource failing = ref -> {
@@ -271,14 +284,16 @@ class IdentityResolverTest {
                 resolution.warnings());
     }
 
+    // Contract: docs/contract.md#lookup-failure
     @Test
     void aFailedLookupDeniesWhenConfigured() {
         ServiceAccountSource failing = ref -> {
             throw new LookupFailedException("timeout");
         };
 
-        Resolution resolution = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(LookupFailurePolicy.DENY),
-                failing, PodIdentityAssociations.NONE, RoleMappingSource.NONE, random).resolve("ns", pod("sa", ""));
+        Resolution resolution = new IdentityResolver(
+                IdentitySettings.builder().onLookupFailure(LookupFailurePolicy.DENY).build(), failing,
+                PodIdentityAssociations.NONE, RoleMappingSource.NONE, random).resolve("ns", pod("sa", ""));
 
         assertTrue(resolution.denied());
         assertTrue(resolution.denial().contains("ServiceAccount ns/sa could not be looked up (timeout)"));
@@ -287,7 +302,7 @@ class IdentityResolverTest {
     /** A resolver whose mapping ConfigMap holds this config. */
     IdentityResolver withMapping(String config) throws Exception {
         RoleMappings mappings = RoleMappings.parse(config);
-        return new IdentityResolver(IdentitySettings.defaults().withRegionalSts(false).withTokenExpiration(86400),
+        return new IdentityResolver(IdentitySettings.builder().regionalSts(false).tokenExpiration(86400).build(),
                 source, PodIdentityAssociations.NONE, () -> mappings, random);
     }
 
@@ -306,6 +321,7 @@ class IdentityResolverTest {
         assertEquals(List.of(), later.warnings(), "mapped, so not reported as missing");
     }
 
+    // Contract: docs/contract.md#precedence
     @Test
     void theMappingRanksBelowTheServiceAccountAndThePodAndAboveTheConfig() throws Exception {
         String entry = "{\"RoleARN\":\"" + ARN + "-mapped\",\"Audience\":\"mapped\",\"UseRegionalSTS\":true,"
@@ -341,6 +357,7 @@ class IdentityResolverTest {
         throw new LookupFailedException("GET ConfigMap eks/pod-identity-webhook: HTTP 403 from the API server");
     };
 
+    // Contract: docs/contract.md#mapping-configmap, docs/contract.md#lookup-failure
     @Test
     void aMappingThatCannotBeReadIsALookupFailureThatNamesTheConfigMap() {
         serviceAccount("plain", Map.of());
@@ -356,11 +373,12 @@ class IdentityResolverTest {
                 resolution.reason());
     }
 
+    // Contract: docs/contract.md#lookup-failure
     @Test
     void aMappingThatCannotBeReadDeniesWhenConfigured() {
         serviceAccount("plain", Map.of());
         IdentityResolver resolver = new IdentityResolver(
-                IdentitySettings.defaults().withOnLookupFailure(LookupFailurePolicy.DENY), source,
+                IdentitySettings.builder().onLookupFailure(LookupFailurePolicy.DENY).build(), source,
                 PodIdentityAssociations.NONE, UNREADABLE_MAPPING, random);
 
         Resolution resolution = resolver.resolve("ns", pod("plain", ""));
@@ -375,6 +393,7 @@ class IdentityResolverTest {
      * In Pod Identity mode the mapping only tunes the token: as with a ServiceAccount that cannot be
      * read, the pod gets its credentials with a warning, whatever on-lookup-failure says.
      */
+    // Contract: docs/contract.md#lookup-failure
     @Test
     void podIdentityStillAppliesWithAWarningWhenTheMappingCannotBeRead() throws Exception {
         serviceAccount("sa", Map.of(P + "token-expiration", "7200"));
@@ -382,7 +401,7 @@ class IdentityResolverTest {
                 "{\"Identities\":[{\"Namespace\":\"ns\",\"ServiceAccount\":\"sa\"}]}");
 
         for (LookupFailurePolicy policy : LookupFailurePolicy.values()) {
-            Resolution resolution = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy), source,
+            Resolution resolution = new IdentityResolver(IdentitySettings.builder().onLookupFailure(policy).build(), source,
                     associations, UNREADABLE_MAPPING, random).resolve("ns", pod("sa", ""));
 
             assertEquals(CredentialMode.POD_IDENTITY, resolution.identity().mode(), policy.name());

@@ -9,6 +9,7 @@ import java.util.Optional;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+// Contract: docs/contract.md#mapping-configmap
 class RoleMappingsTest {
 
     static final String CONFIG = """

@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * mounts, volumes, unknown fields, Windows or Linux, skip/include annotations) and identities
  * (IRSA and Pod Identity, with or without region, regional STS and session name).
  */
+// Contract: docs/contract.md#patch-shape, docs/contract.md#containers
 class PodMutatorProperties {
 
     static final JsonNodeFactory JSON = JsonNodeFactory.instance;

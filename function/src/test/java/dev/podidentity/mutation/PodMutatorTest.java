@@ -43,6 +43,7 @@ class PodMutatorTest {
         return json("{'metadata':{'name':'p'},'spec':{'containers':[" + container + "]}}");
     }
 
+    // Contract: docs/contract.md#env-vars
     @Test
     void envIsAppendedInTheReferenceOrder() {
         JsonNode pod = mutated(podWithContainer("{'name':'app'}"), IRSA.withRegionalSts(true).withRegion("eu-west-1"));
@@ -52,6 +53,7 @@ class PodMutatorTest {
                 env(pod.at("/spec/containers/0")));
     }
 
+    // Contract: docs/contract.md#env-vars
     @Test
     void envIsAppendedAfterTheContainersOwnVariables() {
         JsonNode pod = mutated(podWithContainer("{'name':'app','env':[{'name':'A','value':'1'}]}"), IRSA);
@@ -60,6 +62,7 @@ class PodMutatorTest {
                 env(pod.at("/spec/containers/0")));
     }
 
+    // Contract: docs/contract.md#env-vars
     @Test
     void eitherRegionVariableSkipsBoth() {
         Identity identity = IRSA.withRegion("eu-west-1");
@@ -74,6 +77,7 @@ class PodMutatorTest {
                 envNames(withDefault.at("/spec/containers/0")));
     }
 
+    // Contract: docs/contract.md#env-vars
     @Test
     void noRegionIsInjectedWhenNoneIsConfigured() {
         JsonNode pod = mutated(podWithContainer("{'name':'a'}"), IRSA);
@@ -81,6 +85,7 @@ class PodMutatorTest {
         assertFalse(envNames(pod.at("/spec/containers/0")).contains("AWS_REGION"));
     }
 
+    // Contract: docs/contract.md#env-vars
     @Test
     void eitherCredentialVariableSkipsThePairButTheMountIsStillAdded() {
         JsonNode pod = mutated(podWithContainer("{'name':'a','env':[{'name':'AWS_WEB_IDENTITY_TOKEN_FILE','value':'/t'}]}"),
@@ -90,6 +95,7 @@ class PodMutatorTest {
         assertEquals("aws-iam-token", pod.at("/spec/containers/0/volumeMounts/0/name").asText());
     }
 
+    // Contract: docs/contract.md#containers
     @Test
     void containerWithCredentialsRegionAndStsIsLeftCompletelyUntouched() {
         ObjectNode input = podWithContainer("{'name':'a','env':[{'name':'AWS_ROLE_ARN','value':'x'},"
@@ -101,6 +107,7 @@ class PodMutatorTest {
         assertEquals("aws-iam-token", pod.at("/spec/volumes/0/name").asText(), "the pod still gets the volume");
     }
 
+    // Contract: docs/contract.md#volume
     @Test
     void theProjectedTokenVolumeHasTheReferenceShape() {
         JsonNode pod = mutated(podWithContainer("{'name':'a'}"), IRSA);
@@ -112,6 +119,7 @@ class PodMutatorTest {
                 pod.at("/spec/containers/0/volumeMounts/0"));
     }
 
+    // Contract: docs/contract.md#volume, docs/contract.md#patch-shape
     @Test
     void theVolumeIsAppendedAfterExistingVolumes() {
         ObjectNode input = json("{'spec':{'volumes':[{'name':'scratch','emptyDir':{}}],'containers':[{'name':'a',"
@@ -124,6 +132,7 @@ class PodMutatorTest {
         assertEquals("aws-iam-token", pod.at("/spec/containers/0/volumeMounts/1/name").asText());
     }
 
+    // Contract: docs/contract.md#containers
     @Test
     void initContainersAreMutatedAndEphemeralContainersAreNot() {
         ObjectNode input = json("{'spec':{'initContainers':[{'name':'init'}],'containers':[{'name':'app'}],"
@@ -136,6 +145,7 @@ class PodMutatorTest {
         assertEquals(input.at("/spec/ephemeralContainers"), pod.at("/spec/ephemeralContainers"));
     }
 
+    // Contract: docs/contract.md#patch-shape
     @Test
     void unknownFieldsNativeSidecarsAndGrpcProbesSurvive() {
         ObjectNode input = json("{'metadata':{'name':'p','x-future':{'a':[1,2]}},'spec':{'futureField':true,"
@@ -151,6 +161,7 @@ class PodMutatorTest {
         assertEquals(input.at("/spec/containers/0/someUnknownField"), pod.at("/spec/containers/0/someUnknownField"));
     }
 
+    // Contract: docs/contract.md#volume, docs/contract.md#warnings
     @Test
     void aSameNameVolumeOfAnotherTypeLeavesThePodUnmutatedWithAWarning() {
         ObjectNode input = json("{'spec':{'volumes':[{'name':'aws-iam-token','emptyDir':{}}],'containers':[{'name':'a'}]}}");
@@ -162,6 +173,7 @@ class PodMutatorTest {
         assertTrue(mutation.warnings().get(0).contains("aws-iam-token exists and is not a projected ServiceAccount token"));
     }
 
+    // Contract: docs/contract.md#volume
     @Test
     void anExistingProjectedTokenVolumeIsReusedNotDuplicated() {
         ObjectNode input = json("{'spec':{'volumes':[{'name':'aws-iam-token','projected':{'sources':[{'serviceAccountToken':"
@@ -173,6 +185,7 @@ class PodMutatorTest {
         assertEquals(List.of("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"), envNames(pod.at("/spec/containers/0")));
     }
 
+    // Contract: docs/contract.md#volume, docs/contract.md#warnings
     @Test
     void aTakenMountPathGetsNoMountAndAWarning() {
         ObjectNode input = json("{'spec':{'volumes':[{'name':'istio-token','emptyDir':{}}],'containers':[{'name':'a',"
@@ -187,6 +200,7 @@ class PodMutatorTest {
         assertTrue(mutation.warnings().get(0).contains("already mounts another volume at " + MOUNT));
     }
 
+    // Contract: docs/contract.md#windows
     @Test
     void windowsPodsFromAnyOsSelectorGetWindowsTokenPaths() {
         String expected = "C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token";
@@ -199,6 +213,7 @@ class PodMutatorTest {
         }
     }
 
+    // Contract: docs/contract.md#windows
     @Test
     void linuxPodsKeepUnixTokenPaths() {
         JsonNode pod = mutated(json("{'spec':{'nodeSelector':{'kubernetes.io/os':'linux'},'os':{'name':'linux'},"
@@ -207,6 +222,7 @@ class PodMutatorTest {
         assertEquals("AWS_WEB_IDENTITY_TOKEN_FILE=" + TOKEN_FILE, env(pod.at("/spec/containers/0")).get(1));
     }
 
+    // Contract: docs/contract.md#containers
     @Test
     void skipContainersAppliesToInitContainersAndContainers() {
         ObjectNode input = json("{'spec':{'initContainers':[{'name':'istio-init'},{'name':'setup'}],"
@@ -223,6 +239,7 @@ class PodMutatorTest {
         assertEquals(1, pod.at("/spec/volumes").size(), "the pod still gets the volume");
     }
 
+    // Contract: docs/contract.md#containers
     @Test
     void includeContainersMutatesOnlyTheNamedOnes() {
         ObjectNode input = json("{'spec':{'initContainers':[{'name':'init'}],'containers':[{'name':'app'},{'name':'side'}]}}");
@@ -235,6 +252,7 @@ class PodMutatorTest {
         assertFalse(pod.at("/spec/containers/1").has("env"));
     }
 
+    // Contract: docs/contract.md#warnings
     @Test
     void containersNamedInSkipContainersButAbsentAreReported() {
         Identity identity = IRSA.withContainers(ContainerSelector.parse("istio-proxy", null));
@@ -245,6 +263,7 @@ class PodMutatorTest {
                 mutation.warnings());
     }
 
+    // Contract: docs/contract.md#env-vars, docs/contract.md#volume
     @Test
     void podIdentityInjectsContainerCredentialsAndTheLabel() {
         Identity identity = Identity.podIdentity(AGENT, PI_TOKEN);
@@ -259,6 +278,7 @@ class PodMutatorTest {
         assertEquals("pods.eks.amazonaws.com", pod.at("/spec/volumes/0/projected/sources/0/serviceAccountToken/audience").asText());
     }
 
+    // Contract: docs/contract.md#volume, docs/contract.md#patch-shape
     @Test
     void podIdentityLabelIsAddedBesideExistingLabelsAndWithoutMetadata() {
         Identity identity = Identity.podIdentity(AGENT, PI_TOKEN);
@@ -271,6 +291,7 @@ class PodMutatorTest {
         assertEquals("enabled", bare.at("/metadata/labels").get("eks.amazonaws.com/pod-identity").asText());
     }
 
+    // Contract: docs/contract.md#volume
     @Test
     void anExistingPodIdentityLabelIsNeverReplaced() {
         JsonNode pod = mutated(json("{'metadata':{'labels':{'eks.amazonaws.com/pod-identity':'off'}},"
@@ -280,6 +301,7 @@ class PodMutatorTest {
         assertEquals("AWS_CONTAINER_CREDENTIALS_FULL_URI=" + AGENT, env(pod.at("/spec/containers/0")).get(0));
     }
 
+    // Contract: docs/contract.md#role-session-name
     @Test
     void roleSessionNameComesFromTheDownwardApi() {
         Identity identity = IRSA.withRoleSessionName(RoleSessionName.forServiceAccount("shop", "api"));
@@ -292,6 +314,7 @@ class PodMutatorTest {
         assertEquals("AWS_ROLE_SESSION_NAME=<fieldRef:metadata.name>", env(generated.at("/spec/containers/0")).get(2));
     }
 
+    // Contract: docs/contract.md#role-session-name
     @Test
     void podsNamedLongerThanStsAllowsGetTheNamespaceAndServiceAccountAsSessionName() {
         String longName = "x".repeat(65);
@@ -304,6 +327,7 @@ class PodMutatorTest {
     }
 
     /** STS refuses a session name of one character: such a pod would get no credentials at all. */
+    // Contract: docs/contract.md#role-session-name
     @Test
     void podsNamedShorterThanStsAllowsGetTheNamespaceAndServiceAccountAsSessionName() {
         Identity identity = IRSA.withRoleSessionName(RoleSessionName.forServiceAccount("shop", "api"));
@@ -322,6 +346,7 @@ class PodMutatorTest {
                 "an empty name is generated by the API server: six characters at least");
     }
 
+    // Contract: docs/contract.md#role-session-name
     @Test
     void sessionNameFallbackIsCutToSixtyFourCharacters() {
         RoleSessionName name = RoleSessionName.forServiceAccount("n".repeat(63), "s".repeat(253));
@@ -330,6 +355,7 @@ class PodMutatorTest {
         assertTrue(name.fallback().matches("[\\w+=,.@-]{2,64}"));
     }
 
+    // Contract: docs/contract.md#role-session-name, docs/contract.md#env-vars
     @Test
     void sessionNameIsOnlyAddedWithTheCredentialPairAndIfAbsent() {
         Identity identity = IRSA.withRoleSessionName(RoleSessionName.forServiceAccount("shop", "api"));
@@ -343,6 +369,7 @@ class PodMutatorTest {
                 envNames(hadName.at("/spec/containers/0")));
     }
 
+    // Contract: docs/contract.md#role-session-name
     @Test
     void podIdentityNeverGetsASessionName() {
         Identity identity = new Identity(CredentialMode.POD_IDENTITY, AGENT, PI_TOKEN, false, null,
@@ -351,6 +378,7 @@ class PodMutatorTest {
         assertEquals(null, identity.roleSessionName());
     }
 
+    // Contract: docs/contract.md#patch-shape
     @Test
     void runningOnItsOwnOutputYieldsNoPatch() {
         List<Identity> identities = List.of(IRSA.withRegion("eu-west-1").withRegionalSts(true)
@@ -371,6 +399,7 @@ class PodMutatorTest {
         }
     }
 
+    // Contract: docs/contract.md#patch-shape
     @Test
     void theSameInputAlwaysGivesTheSamePatch() {
         ObjectNode input = json("{'spec':{'initContainers':[{'name':'i'}],'containers':[{'name':'a'},{'name':'b'}]}}");
@@ -381,6 +410,7 @@ class PodMutatorTest {
         assertEquals(new String(first), new String(second));
     }
 
+    // Contract: docs/contract.md#patch-shape
     @Test
     void onlyAppendingAddOperationsOnAllowedPathsAreEmitted() {
         ObjectNode input = json("{'metadata':{'labels':{}},'spec':{'volumes':[],'initContainers':[{'name':'i','env':[],"

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PodViewReaderTest {
 
+    // Contract: docs/contract.md#service-account
     @Test
     void serviceAccountFallsBackToServiceAccountThenDefault() {
         assertEquals("a", PodViewReader.read(json("{'spec':{'serviceAccountName':'a','serviceAccount':'b'}}"))
@@ -20,12 +21,14 @@ class PodViewReaderTest {
         assertEquals("default", PodViewReader.read(json("{'spec':{}}")).serviceAccountName());
     }
 
+    // Contract: docs/contract.md#windows
     @Test
     void windowsNeedsTheExactValue() {
         assertFalse(PodViewReader.read(json("{'spec':{'nodeSelector':{'kubernetes.io/os':'Windows'}}}")).windows());
         assertTrue(PodViewReader.read(json("{'spec':{'os':{'name':'windows'}}}")).windows());
     }
 
+    // Contract: docs/contract.md#denials
     @Test
     void aPodThatCannotBePatchedIsRefusedWithTheFieldNamed() {
         UnreadablePodException containers = assertThrows(UnreadablePodException.class,

@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** A JWKS fetched from a cluster's API server is checked before it is served or cached. */
+// Contract: docs/contract.md#oidc
 @QuarkusTest
 @QuarkusTestResource(value = JwksFromApiServerTest.ApiServer.class, restrictToAnnotatedClass = true)
 class JwksFromApiServerTest {

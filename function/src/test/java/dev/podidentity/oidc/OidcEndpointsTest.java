@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** The OIDC documents served per cluster: public, cacheable, each cluster with its own keys only. */
+// Contract: docs/contract.md#oidc
 @QuarkusTest
 @TestProfile(OidcEndpointsTest.TwoSelfHostedClusters.class)
 class OidcEndpointsTest {

@@ -9,9 +9,9 @@ import dev.podidentity.FakeTicker;
 import dev.podidentity.TestJson;
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.admission.AdmissionReviewAnswer;
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
-import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 
@@ -51,6 +51,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * that answers far later or never; every other test has limits no machine comes near, and cache
  * ages move only with {@link FakeTicker}.
  */
+// Contract: docs/contract.md#lookups
 class ApiFaultTest {
 
     static final String SA_PATH = "/api/v1/namespaces/default/serviceaccounts/s3-reader";
@@ -107,8 +108,8 @@ class ApiFaultTest {
     AdmissionHandler handler(LookupFailurePolicy policy, LookupSettings settings) {
         guard = new ApiGuard("test", settings);
         ServiceAccountSource source = new KubernetesServiceAccounts(client, guard, settings, ticker, executor);
-        IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy), source,
-                PodIdentityAssociations.NONE, RoleMappingSource.NONE, (java.util.random.RandomGenerator) () -> 4L);
+        IdentityResolver resolver = new IdentityResolver(IdentitySettings.builder().onLookupFailure(policy).build(),
+                source, PodIdentityAssociations.NONE, RoleMappingSource.NONE, (java.util.random.RandomGenerator) () -> 4L);
         return new AdmissionHandler("test", resolver);
     }
 
@@ -241,6 +242,7 @@ class ApiFaultTest {
         assertTrue(requests() >= 1, "the API was asked before the stale value was served");
     }
 
+    // Contract: docs/contract.md#lookup-failure
     @Test
     void whenTheApiIsDownWithNoKnownValueThePodIsAdmittedWithAWarningOrDenied() {
         api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(aResponse().withStatus(503)));

@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+// Contract: docs/contract.md#lookups
 class CachedLookupTest {
 
     final FakeTicker ticker = new FakeTicker();

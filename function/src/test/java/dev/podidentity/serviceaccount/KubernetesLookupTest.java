@@ -37,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * ServiceAccounts and the mapping ConfigMap read from a Kubernetes API server (the Quarkus
  * Kubernetes test server in CRUD mode), through the whole function over HTTP.
  */
+// Contract: docs/contract.md#lookups
 @QuarkusTest
 @TestProfile(KubernetesLookupTest.FromKubernetes.class)
 @WithKubernetesTestServer(crud = true)
@@ -138,6 +139,7 @@ class KubernetesLookupTest {
         assertNull(admit("shop", "revoked"));
     }
 
+    // Contract: docs/contract.md#mapping-configmap
     @Test
     void theMappingConfigMapMapsExactGlobAndAnyNamespaceEntriesBelowAnnotations() throws Exception {
         Map<String, String> data = new HashMap<>();

@@ -4,9 +4,9 @@ import dev.podidentity.FakeTicker;
 import dev.podidentity.TestJson;
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.admission.AdmissionReviewAnswer;
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
-import dev.podidentity.identity.LookupFailurePolicy;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 import dev.podidentity.metrics.Metrics;
@@ -45,6 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * once, as {@code on-lookup-failure} says, with a warning and a metric that say why. Nothing here
  * depends on timing: the stand-in API blocks until the test lets it go.
  */
+// Contract: docs/contract.md#lookups, docs/contract.md#lookup-failure, docs/contract.md#limits
 class LookupBulkheadTest {
 
     /** Timeouts and budget far longer than the test: only the bulkhead decides. */
@@ -84,8 +85,8 @@ class LookupBulkheadTest {
                         liveLookupTasks.decrementAndGet();
                     }
                 }), listener);
-        return new AdmissionHandler("test", new IdentityResolver(IdentitySettings.defaults().withOnLookupFailure(policy),
-                lookup::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L));
+        return new AdmissionHandler("test", new IdentityResolver(
+                IdentitySettings.builder().onLookupFailure(policy).build(), lookup::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L));
     }
 
     /** Admissions of pods of as many different ServiceAccounts, all at once: nothing is coalesced. */
@@ -116,6 +117,7 @@ class LookupBulkheadTest {
         return registry.counter("pod_identity_shed", "cluster", "test", "stage", "lookup").count();
     }
 
+    // Contract: docs/contract.md#warnings, docs/contract.md#metrics
     @Test
     void pastTheBulkheadAdmissionsAreAdmittedAtOnceWithAWarningWhileTheApiHangs() throws Exception {
         int platformThreadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();

@@ -1,4 +1,4 @@
-package dev.podidentity.identity;
+package dev.podidentity.config;
 
 /**
  * Whether IRSA pods get {@code AWS_ROLE_SESSION_NAME}: property {@code pod-identity.role-session-name},

@@ -1,4 +1,4 @@
-package dev.podidentity.admission;
+package dev.podidentity.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -38,6 +38,7 @@ class HttpEdgeTest {
         return Files.readString(Path.of("../examples/irsa-pod.json"));
     }
 
+    // Contract: docs/contract.md#http-errors
     @Test
     void aBodySentWithCurlsDefaultFormTypeGets415() throws Exception {
         try (LogCapture log = LogCapture.start()) {
@@ -56,6 +57,7 @@ class HttpEdgeTest {
         }
     }
 
+    // Contract: docs/contract.md#endpoints
     @Test
     void aTrailingSlashIsServedLikeTheAdmissionPath() throws Exception {
         try (LogCapture log = LogCapture.start()) {
@@ -73,6 +75,7 @@ class HttpEdgeTest {
         }
     }
 
+    // Contract: docs/contract.md#http-errors
     @Test
     void aClientHangingUpMidBodyIsALineNotAnError() throws Exception {
         try (LogCapture log = LogCapture.start()) {

@@ -1,4 +1,4 @@
-package dev.podidentity.identity;
+package dev.podidentity.config;
 
 /**
  * What happens to a pod whose ServiceAccount cannot be looked up and has no known value:

@@ -1,5 +1,8 @@
-package dev.podidentity.admission;
+package dev.podidentity.http;
 
+import dev.podidentity.admission.AdmissionHandler;
+import dev.podidentity.admission.AdmissionReview;
+import dev.podidentity.admission.AdmissionReviewAnswer;
 import dev.podidentity.cluster.ClusterRegistry;
 
 import io.quarkus.funqy.Funq;
@@ -20,16 +23,19 @@ import jakarta.inject.Inject;
  */
 public class MutateFunction {
 
-    private final AdmissionHandler handler;
+    private final ClusterRegistry clusters;
 
     @Inject
     public MutateFunction(ClusterRegistry clusters) {
-        this.handler = clusters.handler(ClusterRegistry.DEFAULT);
+        this.clusters = clusters;
     }
 
-    /** Answers for the default cluster; {@link AdmissionHttp} serves the named ones. */
+    /**
+     * Answers for the default cluster; {@link AdmissionHttp} serves the named ones. The default
+     * cluster is built on its first admission, as the others are, not when the function starts.
+     */
     @Funq("mutate")
     public AdmissionReviewAnswer mutate(AdmissionReview review) {
-        return handler.handle(review);
+        return clusters.handler(ClusterRegistry.DEFAULT).handle(review);
     }
 }

@@ -1,4 +1,4 @@
-package dev.podidentity.admission;
+package dev.podidentity.http;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -7,14 +7,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.podidentity.admission.AdmissionReview;
+import dev.podidentity.admission.AdmissionReviewAnswerWriter;
+import dev.podidentity.admission.BadReviewException;
 import dev.podidentity.cluster.CallerCertificate;
 import dev.podidentity.cluster.CallerToken;
 import dev.podidentity.cluster.ClusterRegistry;
 
+import io.netty.handler.codec.http2.Http2Exception;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.StreamResetException;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -226,9 +231,13 @@ public class AdmissionHttp {
         }
     }
 
-    private static boolean hungUp(RoutingContext ctx, Throwable failure) {
+    /**
+     * Whether the exchange ended because the caller or the protocol layer closed it: the caller
+     * hung up, or HTTP/2 closed the stream or the connection under it (a reset, a GOAWAY).
+     */
+    static boolean hungUp(RoutingContext ctx, Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof HttpClosedException) {
+            if (t instanceof HttpClosedException || t instanceof StreamResetException || t instanceof Http2Exception) {
                 return true;
             }
         }

@@ -1,0 +1,3 @@
+module dev.podidentity/overload
+
+go 1.22

@@ -1,0 +1,60 @@
+package dev.podidentity.serviceaccount;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+
+import dev.podidentity.config.PodIdentityConfig;
+
+import io.quarkus.arc.DefaultBean;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * What every cluster's lookups share: their {@link LookupSettings} from {@code pod-identity.lookup.*},
+ * the clock of cache ages, and the executor API calls run on.
+ *
+ * <pre>{@code
+ * @Inject LookupSettings settings;
+ * @Inject @LookupExecutor ExecutorService executor;
+ * }</pre>
+ *
+ * <p>Each cluster's own client, guard and cache are built from these by the cluster factory, on
+ * the cluster's first use.
+ */
+@ApplicationScoped
+public class LookupProducer {
+
+    @Produces
+    @Singleton
+    LookupSettings lookupSettings(PodIdentityConfig config) {
+        PodIdentityConfig.Lookup l = config.lookup();
+        return new LookupSettings(l.requestTimeout(), l.maxRetries(), l.retryDelay(), l.retryJitter(), l.budget(),
+                l.refreshAfter(), l.freshFor(), l.maxStale(), l.cacheSize(), l.breakerRequests(),
+                l.breakerFailureRatio(), l.breakerDelay());
+    }
+
+    /** The clock of cache ages; tests replace it to move time without sleeping. */
+    @Produces
+    @Singleton
+    @DefaultBean
+    Ticker ticker() {
+        return Ticker.systemTicker();
+    }
+
+    /** API calls block on I/O: one virtual thread each. */
+    @Produces
+    @Singleton
+    @LookupExecutor
+    ExecutorService lookupExecutor() {
+        return Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("api-lookup-", 0).factory());
+    }
+
+    void closeExecutor(@Disposes @LookupExecutor ExecutorService executor) {
+        executor.shutdownNow();
+    }
+}

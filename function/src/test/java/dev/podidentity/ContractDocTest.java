@@ -1,0 +1,218 @@
+package dev.podidentity;
+
+import dev.podidentity.config.PodIdentityConfig;
+
+import io.smallrye.config.WithDefault;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The behaviour contract, docs/contract.md, is kept true by the tests that name its sections. Each
+ * section that is a promise has an explicit anchor ({@code <a id="env-vars"></a>}); a test that
+ * proves it says so in a comment above it or its class, {@code // Contract: docs/contract.md#} and
+ * the anchor (any mention of the page with an anchor in a test source counts). This test fails
+ * when a test names a section the page does not have (the name is wrong or the section was
+ * removed) and when a section is named by no test (a promise nothing checks). Tests are those of
+ * this module and of the end-to-end suite (e2e/).
+ *
+ * <p>It also proves docs/contract.md#configuration itself: every property of
+ * {@link PodIdentityConfig} has a row there with the default the code has, and every row is a
+ * property the code has. Per-cluster properties are described there by reference to
+ * {@code PodIdentityConfig.Cluster}, so they are not listed one by one.
+ */
+class ContractDocTest {
+
+    static final Path CONTRACT = Path.of("../docs/contract.md");
+    static final List<Path> TEST_SOURCES = List.of(Path.of("src/test/java"), Path.of("../e2e/src/test/java"));
+    static final Path APPLICATION_PROPERTIES = Path.of("src/main/resources/application.properties");
+
+    static final Pattern SECTION = Pattern.compile("<a id=\"([^\"]+)\"></a>");
+    static final Pattern REFERENCE = Pattern.compile("contract\\.md#([\\w-]+)");
+    /** A table row whose first cell is one property name in backticks. */
+    static final Pattern PROPERTY_ROW =
+            Pattern.compile("(?m)^\\| `((?:pod-identity|quarkus)\\.[^`]+)` \\| ([^|]*) \\|");
+    static final Pattern CODE_SPAN = Pattern.compile("`([^`]*)`");
+
+    record Reference(Path file, int line, String section) {
+        @Override
+        public String toString() {
+            return file + ":" + line + " names " + section;
+        }
+    }
+
+    @Test
+    void everySectionATestNamesIsOnThePage() throws IOException {
+        Set<String> sections = sections();
+        List<Reference> dangling = references().stream().filter(r -> !sections.contains(r.section())).toList();
+
+        assertEquals(List.of(), dangling, "tests name sections that docs/contract.md does not have; its sections: "
+                + sections);
+    }
+
+    @Test
+    void everySectionIsNamedByATest() throws IOException {
+        Set<String> named = new TreeSet<>();
+        references().forEach(r -> named.add(r.section()));
+        Set<String> unproven = new TreeSet<>(sections());
+        unproven.removeAll(named);
+
+        assertEquals(Set.of(), unproven, "sections of docs/contract.md that no test names: put "
+                + "'// Contract: docs/contract.md#<section>' above the tests that prove them");
+    }
+
+    @Test
+    void thePageHasItsSectionsAndTheTestsNameThem() throws IOException {
+        // The two checks above pass on an empty page or with no references at all: make sure that
+        // is not why they pass.
+        assertTrue(sections().size() >= 20, "sections found: " + sections());
+        assertTrue(references().size() >= sections().size(), "references found: " + references());
+        assertTrue(sections().contains("configuration"), "the configuration section this test proves");
+    }
+
+    @Test
+    void everyPropertyIsOnThePageWithTheDefaultInTheCode() throws IOException {
+        Map<String, String> documented = documentedProperties();
+        Map<String, Optional<String>> inCode = new TreeMap<>();
+        collect(PodIdentityConfig.class, "pod-identity.", inCode);
+        assertTrue(inCode.size() >= 40, "properties found in PodIdentityConfig: " + inCode.keySet());
+
+        List<String> problems = new ArrayList<>();
+        inCode.forEach((property, defaultValue) -> {
+            String cell = documented.get(property);
+            if (cell == null) {
+                problems.add(property + ": not in docs/contract.md#configuration");
+            } else if (defaultValue.isPresent() && !defaultValue.get().equals(firstCodeSpan(cell))) {
+                problems.add(property + ": documented default '" + cell.strip() + "', the code's is `"
+                        + defaultValue.get() + "`");
+            } else if (defaultValue.isEmpty() && !cell.strip().startsWith("unset")) {
+                problems.add(property + ": has no default in the code, so its default must read 'unset…', was '"
+                        + cell.strip() + "'");
+            }
+        });
+        documented.keySet().stream()
+                .filter(p -> p.startsWith("pod-identity.") && !p.startsWith("pod-identity.clusters."))
+                .filter(p -> !inCode.containsKey(p))
+                .forEach(p -> problems.add(p + ": documented, but PodIdentityConfig has no such property"));
+
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void quarkusSettingsTheFunctionShipsAreOnThePageAsShipped() throws IOException {
+        Properties shipped = new Properties();
+        shipped.load(new StringReader(Files.readString(APPLICATION_PROPERTIES)));
+        Map<String, String> documented = documentedProperties();
+
+        List<String> problems = new ArrayList<>();
+        documented.forEach((property, cell) -> {
+            String value = shipped.getProperty(property);
+            if (property.startsWith("quarkus.") && value != null && !value.equals(firstCodeSpan(cell))) {
+                problems.add(property + ": documented default '" + cell.strip() + "', application.properties says `"
+                        + value + "`");
+            }
+        });
+        assertTrue(documented.containsKey("quarkus.http.limits.max-body-size"), documented.keySet().toString());
+        assertEquals(List.of(), problems);
+    }
+
+    /** The anchors of the page's sections. */
+    static Set<String> sections() throws IOException {
+        Set<String> sections = new TreeSet<>();
+        Matcher m = SECTION.matcher(Files.readString(CONTRACT));
+        while (m.find()) {
+            assertTrue(sections.add(m.group(1)), "section anchor " + m.group(1) + " appears twice");
+        }
+        return sections;
+    }
+
+    /** Every {@code docs/contract.md#<section>} written in a test source. */
+    static List<Reference> references() throws IOException {
+        List<Reference> references = new ArrayList<>();
+        for (Path root : TEST_SOURCES) {
+            assertTrue(Files.isDirectory(root), root + " is not a directory: run from the function module");
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
+                    List<String> lines = Files.readAllLines(file);
+                    for (int i = 0; i < lines.size(); i++) {
+                        Matcher m = REFERENCE.matcher(lines.get(i));
+                        while (m.find()) {
+                            references.add(new Reference(file, i + 1, m.group(1)));
+                        }
+                    }
+                }
+            }
+        }
+        return references;
+    }
+
+    /** Property name to its "default" cell, from the tables of the configuration section. */
+    static Map<String, String> documentedProperties() throws IOException {
+        String page = Files.readString(CONTRACT);
+        int start = page.indexOf("<a id=\"configuration\"></a>");
+        assertTrue(start >= 0, "docs/contract.md has no configuration section");
+        Matcher next = SECTION.matcher(page);
+        int end = next.find(start + 1) ? next.start() : page.length();
+        Map<String, String> properties = new LinkedHashMap<>();
+        Matcher row = PROPERTY_ROW.matcher(page.substring(start, end));
+        while (row.find()) {
+            assertEquals(null, properties.put(row.group(1), row.group(2)), row.group(1) + " is documented twice");
+        }
+        return properties;
+    }
+
+    /** The leaf properties under a {@code @ConfigMapping} interface, with their {@code @WithDefault}. */
+    static void collect(Class<?> group, String prefix, Map<String, Optional<String>> properties) {
+        for (Method method : group.getDeclaredMethods()) {
+            if (Modifier.isStatic(method.getModifiers()) || method.isDefault() || method.isSynthetic()) {
+                continue;
+            }
+            String name = prefix + kebab(method.getName());
+            Class<?> type = method.getReturnType();
+            if (Map.class.isAssignableFrom(type)) {
+                continue; // pod-identity.clusters.<id>.…: described by reference to PodIdentityConfig.Cluster
+            }
+            if (type.isInterface() && type.getEnclosingClass() == PodIdentityConfig.class) {
+                collect(type, name + ".", properties);
+                continue;
+            }
+            WithDefault withDefault = method.getAnnotation(WithDefault.class);
+            assertFalse(withDefault == null && type != Optional.class,
+                    name + " has neither a default nor Optional: the page cannot say what it is when unset");
+            properties.put(name, Optional.ofNullable(withDefault).map(WithDefault::value));
+        }
+    }
+
+    /** {@code awsDefaultRegion} → {@code aws-default-region}, as SmallRye Config names properties. */
+    static String kebab(String methodName) {
+        return methodName.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+
+    static String firstCodeSpan(String cell) {
+        Matcher m = CODE_SPAN.matcher(cell);
+        return m.find() ? m.group(1) : null;
+    }
+}

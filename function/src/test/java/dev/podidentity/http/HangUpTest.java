@@ -1,0 +1,56 @@
+package dev.podidentity.http;
+
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.StreamResetException;
+import io.vertx.ext.web.RoutingContext;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A closed exchange is the caller's or the protocol's doing, logged at INFO, never an error of ours. */
+class HangUpTest {
+
+    @Test
+    void aCallerThatHungUpOrAStreamHttp2ClosedIsAHangUp() {
+        assertTrue(AdmissionHttp.hungUp(null, new HttpClosedException("closed")));
+        // What Vert.x reports for the streams in flight when HTTP/2 closes their connection.
+        assertTrue(AdmissionHttp.hungUp(null, new RuntimeException(
+                Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM, "Maximum number of RST frames reached"))));
+        assertTrue(AdmissionHttp.hungUp(null, Http2Exception.streamError(3, Http2Error.CANCEL, "reset")));
+        // A caller that gave up on the stream (an API server past its webhook timeout).
+        assertTrue(AdmissionHttp.hungUp(null, new StreamResetException(Http2Error.CANCEL.code())));
+    }
+
+    @Test
+    void anyOtherFailureOnAnOpenExchangeIsNot() {
+        assertFalse(AdmissionHttp.hungUp(exchange(false), new IOException("disk full")));
+        assertFalse(AdmissionHttp.hungUp(exchange(false), new IllegalStateException(new ArithmeticException())));
+        assertTrue(AdmissionHttp.hungUp(exchange(true), new IOException("broken pipe")), "whatever failed, the response was closed");
+    }
+
+    /** A routing context whose response is closed or not; nothing else of it is used. */
+    private static RoutingContext exchange(boolean closed) {
+        HttpServerResponse response = (HttpServerResponse) Proxy.newProxyInstance(HangUpTest.class.getClassLoader(),
+                new Class<?>[] {HttpServerResponse.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("closed")) {
+                        return closed;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+        return (RoutingContext) Proxy.newProxyInstance(HangUpTest.class.getClassLoader(),
+                new Class<?>[] {RoutingContext.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("response")) {
+                        return response;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+    }
+}
