@@ -89,7 +89,6 @@ class JavadocExamplesTest {
             "metrics", "Metrics",
             "mutation", "Mutation",
             "objectMapper", "com.fasterxml.jackson.databind.ObjectMapper",
-            "out", "JsonBytes",
             "parser", "com.fasterxml.jackson.core.JsonParser",
             "pod", "PodView",
             "podJson", "String",
