@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Overload over HTTPS: the packaged function, with the image's JVM flags, memory limit and
-# environment, driven at 2x and 5x the rate it saturates at, for 60 s each, while the API server
+# Overload over HTTPS: the packaged function, with the JVM flags, memory limit and environment of
+# the Deployment overlay (the one that serves HTTPS itself, memory limit included), driven at 2x and 5x the rate it saturates at, for 60 s each, while the API server
 # behind it answers slowly; then hostile reviews (80,000 containers, 2.9 MiB pods); then half the
 # saturation rate with the API server healthy again. Reports how
 # every request ended (patched, admitted with a warning, refused 429, too late, failed), latency,
@@ -12,7 +12,8 @@
 # Environment: SECONDS_PER_PHASE (60), SLOW_API (800ms: under lookup.request-timeout, so lookups
 # succeed, slowly), UNIQUE (0.1: the share of pods whose ServiceAccount was never looked up before,
 # which must reach the API server), OUT (benchmarks/target/overload), SKIP_TLS=1 (no TLS part),
-# SKIP_OVERLOAD=1 (the TLS part only), JVM_FLAGS (default: knative/image.conf's, as the image runs).
+# SKIP_OVERLOAD=1 (the TLS part only), JVM_FLAGS (default: knative/image.conf's without
+# -XX:TieredStopAtLevel=1, as the Deployment overlay runs them).
 # Needs the packaged function, Go (the load generator is benchmarks/overload, standard library
 # only) and openssl. Listens on 127.0.0.1 only.
 set -euo pipefail
@@ -25,7 +26,12 @@ mkdir -p "$out"
 . "$here/benchmarks/lib.sh"
 jar=$(function_jar)
 image_jvm
-jvm_flags=${JVM_FLAGS:-$jvm_flags} # to compare other flags on the same traffic
+# The function ends TLS itself only in the Deployment overlay, which runs the image's flags with C2
+# on (its manifest says why); JVM_FLAGS compares other flags on the same traffic.
+jvm_flags=${JVM_FLAGS:-${jvm_flags/ -XX:TieredStopAtLevel=1/}}
+# ... and that overlay's memory limit.
+limit=$(awk '/limits:/ {l = 1} l && /memory:/ {print $2; exit}' "$here/knative/overlays/deployment/deployment.yaml")
+max_ram="-XX:MaxRAM=${limit%Mi}m"
 tool="$bench_cache/bin/overload"
 (cd "$here/benchmarks/overload" && GOTOOLCHAIN=local go build -o "$tool" .)
 review="$here/benchmarks/src/main/resources/fixtures/typical.json"
