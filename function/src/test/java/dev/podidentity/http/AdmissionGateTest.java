@@ -139,7 +139,7 @@ class AdmissionGateTest {
                     + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
                     .getBytes(StandardCharsets.US_ASCII));
             // One byte every 200 ms never lets the connection go idle (the test profile's
-            // body-timeout is 2 s): only a deadline on the whole body ends it.
+            // body-timeout is 5 s): only a deadline on the whole body ends it.
             long deadline = System.nanoTime() + 30_000_000_000L;
             boolean closed = false;
             while (!closed && System.nanoTime() < deadline) {

@@ -54,11 +54,12 @@ class Http2CancellationTest {
         assertEquals(HttpClient.Version.HTTP_2, upgraded.version(), "the test needs an HTTP/2 connection");
 
         try (LogCapture log = LogCapture.start()) {
-            // An admission whose body arrives slowly (within the body timeout) stays in flight on
-            // the connection while the cancellations come.
+            // An admission whose body ends only when the cancellations are over (within the test
+            // profile's body timeout) stays in flight on the connection while they come.
+            CompletableFuture<Void> cancellationsOver = new CompletableFuture<>();
             CompletableFuture<HttpResponse<String>> inFlight = client.sendAsync(HttpRequest.newBuilder(mutate)
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.fromPublisher(new Trickle(review, 1500), review.length()))
+                    .POST(HttpRequest.BodyPublishers.fromPublisher(new Trickle(review, cancellationsOver), review.length()))
                     .build(), HttpResponse.BodyHandlers.ofString());
 
             int cancelled = 0;
@@ -68,7 +69,7 @@ class Http2CancellationTest {
                     // A body that never ends: the client gives up after 50 ms and resets the stream.
                     batch.add(client.sendAsync(HttpRequest.newBuilder(mutate).timeout(Duration.ofMillis(50))
                             .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.fromPublisher(new Trickle("{", Long.MAX_VALUE), 100_000))
+                            .POST(HttpRequest.BodyPublishers.fromPublisher(new Trickle("{", new CompletableFuture<>()), 100_000))
                             .build(), HttpResponse.BodyHandlers.ofString()));
                 }
                 for (CompletableFuture<HttpResponse<String>> call : batch) {
@@ -78,6 +79,7 @@ class Http2CancellationTest {
                 }
                 cancelled += AT_ONCE;
             }
+            cancellationsOver.complete(null);
 
             HttpResponse<String> answered = inFlight.get(30, TimeUnit.SECONDS);
             assertEquals(200, answered.statusCode(), answered.body());
@@ -86,8 +88,8 @@ class Http2CancellationTest {
         }
     }
 
-    /** Sends {@code text} and then, {@code endAfterMs} later, ends the body (never, for Long.MAX_VALUE). */
-    private record Trickle(String text, long endAfterMs) implements Flow.Publisher<ByteBuffer> {
+    /** Sends {@code text} but its last byte, and that byte and the end of the body when {@code end} completes. */
+    private record Trickle(String text, CompletableFuture<Void> end) implements Flow.Publisher<ByteBuffer> {
         @Override
         public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
@@ -100,14 +102,11 @@ class Http2CancellationTest {
                         return;
                     }
                     started = true;
-                    // All but the last byte at once, the last one when the body is to end.
                     subscriber.onNext(ByteBuffer.wrap(bytes, 0, bytes.length - 1));
-                    if (endAfterMs != Long.MAX_VALUE) {
-                        CompletableFuture.delayedExecutor(endAfterMs, TimeUnit.MILLISECONDS).execute(() -> {
-                            subscriber.onNext(ByteBuffer.wrap(bytes, bytes.length - 1, 1));
-                            subscriber.onComplete();
-                        });
-                    }
+                    end.thenRunAsync(() -> {
+                        subscriber.onNext(ByteBuffer.wrap(bytes, bytes.length - 1, 1));
+                        subscriber.onComplete();
+                    });
                 }
 
                 @Override
