@@ -13,7 +13,7 @@
 # succeed, slowly), UNIQUE (0.1: the share of pods whose ServiceAccount was never looked up before,
 # which must reach the API server), OUT (benchmarks/target/overload), SKIP_TLS=1 (no TLS part),
 # SKIP_OVERLOAD=1 (the TLS part only), JVM_FLAGS (default: knative/image.conf's without
-# -XX:TieredStopAtLevel=1, as the Deployment overlay runs them).
+# -XX:TieredStopAtLevel=1, as the Deployment overlay runs them), PIN=0 (no CPU pinning: see below).
 # Needs the packaged function, Go (the load generator is benchmarks/overload, standard library
 # only) and openssl. Listens on 127.0.0.1 only.
 set -euo pipefail
@@ -34,6 +34,16 @@ limit=$(awk '/limits:/ {l = 1} l && /memory:/ {print $2; exit}' "$here/knative/o
 max_ram="-XX:MaxRAM=${limit%Mi}m"
 tool="$bench_cache/bin/overload"
 (cd "$here/benchmarks/overload" && GOTOOLCHAIN=local go build -o "$tool" .)
+# The overlay gives the function one CPU: on a machine with more, it gets the last one to itself
+# and the load generator and the stand-in API server the others, so that the run measures the
+# function rather than the generator competing with it. PIN=0 lets everything share every CPU.
+fn_pin="" gen_pin=""
+cpus=$(nproc)
+if [ "${PIN:-1}" = 1 ] && [ "$cpus" -ge 2 ]; then
+  fn_pin="taskset -c $((cpus - 1))"
+  gen_pin="taskset -c 0-$((cpus - 2))"
+fi
+tool="$gen_pin $tool"
 review="$here/benchmarks/src/main/resources/fixtures/typical.json"
 api_port=18301 tls_port=18302 http_port=18303 mgmt_port=18304
 api_pid="" fn_pid=""
@@ -49,14 +59,14 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext su
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext subjectAltName=IP:127.0.0.1 -keyout "$out/ec.key" -out "$out/ec.crt" 2> /dev/null
 
-"$tool" api -listen 127.0.0.1:$api_port > "$out/api.log" 2>&1 &
+$tool api -listen 127.0.0.1:$api_port > "$out/api.log" 2>&1 &
 api_pid=$!
 api_delay() { curl -sf -X POST "http://127.0.0.1:$api_port/delay?d=$1" > /dev/null; }
 
 # start_function KEY: the function over HTTPS with that key (and plain HTTP on its own port).
 start_function() {
   # shellcheck disable=SC2086  # lists of flags and variables
-  env $image_env "$JAVA_HOME/bin/java" $jvm_flags $max_ram -Dquarkus.http.host=127.0.0.1 \
+  env $image_env $fn_pin "$JAVA_HOME/bin/java" $jvm_flags $max_ram -Dquarkus.http.host=127.0.0.1 \
     -Dquarkus.http.port=$http_port -Dquarkus.http.ssl-port=$tls_port -Dquarkus.management.port=$mgmt_port \
     -Dquarkus.http.ssl.certificate.files="$out/$1.crt" -Dquarkus.http.ssl.certificate.key-files="$out/$1.key" \
     -Dpod-identity.kubernetes.api-server-url="http://127.0.0.1:$api_port" -Dpod-identity.aws-default-region=eu-west-1 \
@@ -65,7 +75,7 @@ start_function() {
   for _ in $(seq 1 600); do curl -ksf "https://127.0.0.1:$tls_port/q/health/ready" > /dev/null && return; sleep 0.1; done
   echo "the function did not start: $out/function-$1.log" >&2; exit 1
 }
-run() { "$tool" "$@" -review "$review" -out "$results" | tee -a "$out/run.log"; }
+run() { $tool "$@" -review "$review" -out "$results" | tee -a "$out/run.log"; }
 saturation() { python3 -c 'import json,sys; print(round([json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["label"] == sys.argv[2]][-1]["achievedRate"]))' "$results" "$1"; }
 
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)" > "$out/run.log"
@@ -73,8 +83,8 @@ if [ "${SKIP_TLS:-0}" != 1 ]; then
   for key in rsa ec; do
     start_function $key
     run saturate -url "https://127.0.0.1:$tls_port/mutate" -duration 10s -label "warm-up $key" > /dev/null
-    "$tool" handshake -addr 127.0.0.1:$tls_port -n 300 -label "handshake $key" | tee -a "$out/run.log"
-    "$tool" handshake -addr 127.0.0.1:$tls_port -n 300 -resume -label "handshake $key, resumed" | tee -a "$out/run.log"
+    $tool handshake -addr 127.0.0.1:$tls_port -n 300 -label "handshake $key" | tee -a "$out/run.log"
+    $tool handshake -addr 127.0.0.1:$tls_port -n 300 -resume -label "handshake $key, resumed" | tee -a "$out/run.log"
     run saturate -url "https://127.0.0.1:$tls_port/mutate" -duration 20s -label "saturation https h2 $key"
     run saturate -url "https://127.0.0.1:$tls_port/mutate" -duration 20s -h1 -label "saturation https h1 $key"
     [ $key = ec ] && run saturate -url "http://127.0.0.1:$http_port/mutate" -duration 20s -h1 -label "saturation http h1"
@@ -112,7 +122,7 @@ review["request"]["object"]["spec"]["containers"] = [dict(container, name="c%d" 
 json.dump(review, open(sys.argv[2] + "/hostile-2.9mib.json", "w"), separators=(",", ":"))
 PY
   for hostile in hostile-80000-containers hostile-2.9mib; do
-    "$tool" attack -url "$url" -review "$out/$hostile.json" -rate 20 -duration 20s -pid $fn_pid -out "$results" \
+    $tool attack -url "$url" -review "$out/$hostile.json" -rate 20 -duration 20s -pid $fn_pid -out "$results" \
       -label "$hostile.json, 20/s" | tee -a "$out/run.log"
   done
   run attack -url "$url" -rate $((rate / 2)) -duration 20s -unique "$unique" -pid $fn_pid -label "after: half saturation, API healthy"
