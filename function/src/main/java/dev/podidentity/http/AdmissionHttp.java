@@ -32,6 +32,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.util.Locale;
 
 /**
@@ -233,15 +234,26 @@ public class AdmissionHttp {
 
     /**
      * Whether the exchange ended because the caller or the protocol layer closed it: the caller
-     * hung up, or HTTP/2 closed the stream or the connection under it (a reset, a GOAWAY).
+     * hung up (also while its answer was being written), or HTTP/2 closed the stream or the
+     * connection under it (a reset, a GOAWAY).
      */
     static boolean hungUp(RoutingContext ctx, Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof HttpClosedException || t instanceof StreamResetException || t instanceof Http2Exception) {
+            if (t instanceof HttpClosedException || t instanceof StreamResetException || t instanceof Http2Exception
+                    || t instanceof ClosedChannelException || socketClosedByPeer(t)) {
                 return true;
             }
         }
         return ctx.response().closed();
+    }
+
+    /**
+     * The socket's own words for a peer that went away, as the JDK reports them while writing the
+     * answer; Netty's SslHandler recognises the same two.
+     */
+    private static boolean socketClosedByPeer(Throwable t) {
+        return t instanceof IOException && t.getMessage() != null
+                && (t.getMessage().contains("Broken pipe") || t.getMessage().contains("Connection reset by peer"));
     }
 
     /** Funqy wraps what the function throws; the cause chain holds ours. */

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.reflect.Proxy;
+import java.nio.channels.ClosedChannelException;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,6 +28,19 @@ class HangUpTest {
         assertTrue(AdmissionHttp.hungUp(null, Http2Exception.streamError(3, Http2Error.CANCEL, "reset")));
         // A caller that gave up on the stream (an API server past its webhook timeout).
         assertTrue(AdmissionHttp.hungUp(null, new StreamResetException(Http2Error.CANCEL.code())));
+    }
+
+    @Test
+    void anAnswerWrittenToAConnectionTheCallerClosedIsAHangUp() {
+        // What Netty reports when the answer meets a connection the caller already closed (a load
+        // generator or an API server past its timeout): the channel's closed exception, caused by
+        // the socket's own error, while Vert.x may not yet have marked the response closed.
+        assertTrue(AdmissionHttp.hungUp(exchange(false), new ClosedChannelException()));
+        ClosedChannelException closedWhileWriting = new ClosedChannelException();
+        closedWhileWriting.initCause(new IOException("Broken pipe"));
+        assertTrue(AdmissionHttp.hungUp(exchange(false), new RuntimeException(closedWhileWriting)));
+        assertTrue(AdmissionHttp.hungUp(exchange(false), new IOException("Broken pipe")));
+        assertTrue(AdmissionHttp.hungUp(exchange(false), new IOException("Connection reset by peer")));
     }
 
     @Test
