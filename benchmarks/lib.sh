@@ -35,7 +35,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[
 # MALLOC_* settings), so that measurements run what ships. The file is read in a subshell: a
 # JVM_FLAGS of the caller's (load.sh compares other flags with it) stays as it is.
 image_jvm() {
-  local manifest overlay_flags limit expected
+  local manifest overlay_flags expected
   jvm_flags=$(. "$here/knative/image.conf" && printf '%s' "${JVM_FLAGS:-}")
   [ -n "$jvm_flags" ] || { echo "no JVM_FLAGS in knative/image.conf" >&2; exit 1; }
   for manifest in $(grep -rl JAVA_TOOL_OPTIONS "$here/knative/overlays"); do
@@ -51,9 +51,57 @@ image_jvm() {
     fi
   done
   image_env=$(. "$here/knative/image.conf" && printf 'MALLOC_ARENA_MAX=%s' "${MALLOC_ARENA_MAX:?}")
-  limit=$(awk '/limits:/ {l = 1} l && /memory:/ {print $2; exit}' "$here/knative/overlays/single-cluster/service.yaml")
-  case $limit in *Mi) max_ram="-XX:MaxRAM=${limit%Mi}m" ;; *Gi) max_ram="-XX:MaxRAM=${limit%Gi}g" ;;
-    *) echo "cannot read the memory limit '$limit'" >&2; exit 1 ;; esac
+  max_ram=$(max_ram_of "$here/knative/overlays/single-cluster/service.yaml")
+}
+
+# deployment_jvm: image_jvm, then the flags and heap of the Deployment overlay, the one overlay that
+# ends TLS itself: the image's flags with C2 on (its manifest says why) and its own memory limit.
+deployment_jvm() {
+  image_jvm
+  jvm_flags=${jvm_flags/ -XX:TieredStopAtLevel=1/}
+  max_ram=$(max_ram_of "$here/knative/overlays/deployment/deployment.yaml")
+}
+
+# max_ram_of MANIFEST: -XX:MaxRAM=<the container's memory limit in MANIFEST>, standing in for the
+# cgroup limit the JVM sizes its heap from in the cluster.
+max_ram_of() {
+  local limit
+  limit=$(awk '/limits:/ {l = 1} l && /memory:/ {print $2; exit}' "$1")
+  case $limit in *Mi) echo "-XX:MaxRAM=${limit%Mi}m" ;; *Gi) echo "-XX:MaxRAM=${limit%Gi}g" ;;
+    *) echo "cannot read the memory limit '$limit' of $1" >&2; return 1 ;; esac
+}
+
+# train_aot DIR PORT API_PORT [MANAGEMENT_PORT]: copies the packaged function to DIR/app, timestamps
+# kept (the AOT cache describes these exact jars), and trains DIR/app/app.aot as
+# knative/build-image.sh does: the flags of image_jvm (call it first), the same reviews and the same
+# stand-in API server (knative/train-api), other paths (and the JDK here, the image's JRE there).
+# Run the function from DIR/app as `java ... -jar quarkus-run.jar` for the cache to apply.
+train_aot() {
+  local dir=$1 port=$2 api_port=$3 management_port=${4:-9000}
+  cp -a "$here/function/target/quarkus-app" "$dir/app"
+  (cd "$dir/app" && PATH="$JAVA_HOME/bin:$PATH" JAVA_OPTS="$jvm_flags $max_ram" \
+    TRAIN_API_DIR="$here/knative/train-api" TRAIN_API_PORT=$api_port TRAIN_MANAGEMENT_PORT=$management_port \
+    POD_IDENTITY_CONTAINER_CREDENTIALS_CONFIG_FILE="$here/examples/pod-identity-associations.json" \
+    POD_IDENTITY_AWS_DEFAULT_REGION=eu-west-1 \
+    TRAIN_PORT=$port bash "$here/knative/train-aot.sh" "$here/examples" app.aot > "$dir/train.log" 2>&1) ||
+    { tail -20 "$dir/train.log" >&2; exit 1; }
+}
+
+# ec_certificate PREFIX: a self-signed ECDSA P-256 certificate for IP 127.0.0.1 (the key type the
+# Deployment overlay's cert-manager Certificate asks for), as PREFIX.crt and PREFIX.key.
+ec_certificate() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$1.key" -out "$1.crt" 2> /dev/null
+}
+
+# reference_webhook_bin VERSION: the AWS webhook this function re-implements
+# (github.com/aws/amazon-eks-pod-identity-webhook), built from the Go module proxy once per version.
+# Its go.mod has no replace directive, so `go install module@version` builds it as released.
+reference_webhook_bin() {
+  local dir="$bench_cache/amazon-eks-pod-identity-webhook-$1"
+  [ -x "$dir/amazon-eks-pod-identity-webhook" ] || GOBIN="$dir" GOTOOLCHAIN=local GOFLAGS= \
+    nice -n "${BUILD_NICE:-10}" go install "github.com/aws/amazon-eks-pod-identity-webhook@$1" >&2
+  echo "$dir/amazon-eks-pod-identity-webhook"
 }
 
 # poll_mutate PORT TRIES PAUSE: POSTs examples/irsa-pod.json to the function on PORT until it

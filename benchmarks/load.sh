@@ -6,7 +6,8 @@
 #   benchmarks/load.sh                                  # starts the packaged function on examples/
 #   benchmarks/load.sh https://127.0.0.1:8443/mutate my-reviews/   # any webhook, your reviews
 #
-# Environment: RATES (default "500 1000 2000"), SECONDS_PER_RATE (30), OUT (benchmarks/target/load),
+# Environment: RATES (default "500 1000 2000"), SECONDS_PER_RATE (30), SATURATION_SECONDS (20),
+# WARM_UP_SECONDS (10), OUT (benchmarks/target/load),
 # JVM_FLAGS (default: knative/image.conf's, which the image runs with), DECISION_LOG (on, as shipped:
 # the function writes its decision line for every admission to OUT/function.log; off leaves them out).
 # Needs Go (vegeta, from the Go module proxy, into ~/.cache/pod-identity-soak) and python3.
@@ -16,6 +17,8 @@ url=${1:-}
 reviews=${2:-$here/examples}
 rates=${RATES:-500 1000 2000}
 seconds=${SECONDS_PER_RATE:-30}
+saturation_seconds=${SATURATION_SECONDS:-20}
+warm_up_seconds=${WARM_UP_SECONDS:-10}
 out=${OUT:-$here/benchmarks/target/load}
 mkdir -p "$out"
 . "$here/benchmarks/lib.sh"
@@ -52,7 +55,7 @@ done
 [ "$count" -gt 0 ] || { echo "no AdmissionReview files in $reviews" >&2; exit 2; }
 
 attack() { "$vegeta" attack -insecure -targets="$out/targets" -timeout=10s "$@"; }
-attack -rate=500 -duration=10s > /dev/null # warm-up
+attack -rate=500 -duration="${warm_up_seconds}s" > /dev/null # warm-up
 
 cat > "$out/percentiles.py" <<'PY'
 import csv, sys
@@ -64,14 +67,17 @@ pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] / 1e6
 print("%s %d %d %.0f %.3f %.3f %.3f" % (sys.argv[2], len(rows), bad, len(rows) / span, pct(0.50), pct(0.99), pct(0.999)))
 PY
 
-# Saturation: as many requests as 2 x CPUs workers can push for 20 s.
-attack -rate=0 -max-workers=$(( $(nproc) * 8 )) -duration=20s > "$out/saturation.bin"
+# Saturation: as many requests as 8 x CPUs workers can push for SATURATION_SECONDS.
+attack -rate=0 -max-workers=$(( $(nproc) * 8 )) -duration="${saturation_seconds}s" > "$out/saturation.bin"
 "$vegeta" encode --to csv "$out/saturation.bin" > "$out/saturation.csv"
-python3 "$out/percentiles.py" "$out/saturation.csv" saturation > "$out/rows"
+# Each row ends with the 1-minute load average right after its phase: the machine's state beside
+# every figure.
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+echo "$(python3 "$out/percentiles.py" "$out/saturation.csv" saturation) $(loadavg)" > "$out/rows"
 for rate in $rates; do
   attack -rate="$rate" -duration="${seconds}s" > "$out/rate-$rate.bin"
   "$vegeta" encode --to csv "$out/rate-$rate.bin" > "$out/rate-$rate.csv"
-  python3 "$out/percentiles.py" "$out/rate-$rate.csv" "$rate" >> "$out/rows"
+  echo "$(python3 "$out/percentiles.py" "$out/rate-$rate.csv" "$rate") $(loadavg)" >> "$out/rows"
 done
 
 python3 - "$out" "$url" "$count" <<'PY'
@@ -79,10 +85,10 @@ import sys
 out, url, count = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [l.split() for l in open(out + "/rows")]
 lines = ["load on %s, %s review files" % (url, count), "",
-         "| rate (req/s) | requests | not 200 | achieved req/s | p50 ms | p99 ms | p99.9 ms |",
-         "|---|---:|---:|---:|---:|---:|---:|"]
-for name, n, bad, rps, p50, p99, p999 in rows:
-    lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (name, n, bad, rps, p50, p99, p999))
+         "| rate (req/s) | requests | not 200 | achieved req/s | p50 ms | p99 ms | p99.9 ms | load avg (1 min) |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|"]
+for name, n, bad, rps, p50, p99, p999, load in rows:
+    lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (name, n, bad, rps, p50, p99, p999, load))
 open(out + "/load-results.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 fixed = [r for r in rows if r[0] != "saturation"]

@@ -25,13 +25,9 @@ unique=${UNIQUE:-0.1}
 mkdir -p "$out"
 . "$here/benchmarks/lib.sh"
 jar=$(function_jar)
-image_jvm
-# The function ends TLS itself only in the Deployment overlay, which runs the image's flags with C2
-# on (its manifest says why); JVM_FLAGS compares other flags on the same traffic.
-jvm_flags=${JVM_FLAGS:-${jvm_flags/ -XX:TieredStopAtLevel=1/}}
-# ... and that overlay's memory limit.
-limit=$(awk '/limits:/ {l = 1} l && /memory:/ {print $2; exit}' "$here/knative/overlays/deployment/deployment.yaml")
-max_ram="-XX:MaxRAM=${limit%Mi}m"
+# The function ends TLS itself only in the Deployment overlay: its flags (C2 on) and memory limit.
+deployment_jvm
+jvm_flags=${JVM_FLAGS:-$jvm_flags} # to compare other flags on the same traffic
 tool="$bench_cache/bin/overload"
 (cd "$here/benchmarks/overload" && GOTOOLCHAIN=local go build -o "$tool" .)
 # The overlay gives the function one CPU: on a machine with more, it gets the last one to itself
@@ -56,8 +52,7 @@ report="$out/overload-results.md"
 # Certificates for 127.0.0.1: one of each key type.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
   -keyout "$out/rsa.key" -out "$out/rsa.crt" 2> /dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
-  -addext subjectAltName=IP:127.0.0.1 -keyout "$out/ec.key" -out "$out/ec.crt" 2> /dev/null
+ec_certificate "$out/ec"
 
 $tool api -listen 127.0.0.1:$api_port > "$out/api.log" 2>&1 &
 api_pid=$!

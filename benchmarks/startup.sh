@@ -18,7 +18,7 @@ runs=${RUNS:-5}
 work=$(mktemp -d)
 . "$here/benchmarks/lib.sh"
 vegeta=$(vegeta_bin)
-export PATH="$JAVA_HOME/bin:$PATH" # train-aot.sh calls java
+export PATH="$JAVA_HOME/bin:$PATH" # the java below is the JDK the wrapper uses
 function_jar > /dev/null
 wiremock=$(wiremock_jar)
 pids=()
@@ -36,16 +36,8 @@ curl -sf -X POST "http://127.0.0.1:$api_port/__admin/mappings" -d '{"request":{"
   "metadata":{"name":"s3-reader","namespace":"default",
   "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/s3-reader"}}}}}' > /dev/null
 
-# The application where it runs, timestamps kept (the AOT cache describes these exact jars), and
-# the training run of knative/build-image.sh: same flags, environment and stand-in, other paths
-# (and the JDK here, the image's JRE there).
-cp -a "$here/function/target/quarkus-app" "$work/app"
-(cd "$work/app" && JAVA_OPTS="$jvm_flags $max_ram" \
-  TRAIN_API_DIR="$here/knative/train-api" TRAIN_API_PORT=$train_api_port \
-  POD_IDENTITY_CONTAINER_CREDENTIALS_CONFIG_FILE="$here/examples/pod-identity-associations.json" \
-  POD_IDENTITY_AWS_DEFAULT_REGION=eu-west-1 \
-  TRAIN_PORT=$port bash "$here/knative/train-aot.sh" "$here/examples" app.aot > "$work/train.log" 2>&1) ||
-  { tail -20 "$work/train.log" >&2; exit 1; }
+# The application in $work/app with the AOT cache trained as the container build trains it.
+train_aot "$work" $port $train_api_port
 
 # No kubeconfig or in-cluster credentials of this machine may take precedence over WireMock.
 opts="$jvm_flags $max_ram -Dkubernetes.master=http://127.0.0.1:$api_port -Dkubernetes.auth.tryKubeConfig=false
