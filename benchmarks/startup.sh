@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Cold start: process start -> first answer to POST /mutate that had to look its ServiceAccount up
 # in the API server (WireMock, reached through fabric8's own configuration as in a cluster), for
-# the plain fast-jar and for the JDK AOT cache, on 2 CPUs and pinned to 1 (taskset -c 0). Prints
-# the median of RUNS starts per variant, RSS after the first answer, and RSS after 100,000
-# admissions.
+# the plain jar (the aot-jar packaging without its cache) and for the JDK AOT cache, on 2 CPUs and
+# pinned to 1 (taskset -c 0). Prints the median of RUNS starts per variant, RSS after the first
+# answer, and RSS after 100,000 admissions.
 #
 # Measures what ships: the JVM flags are knative/image.conf's JVM_FLAGS (the script stops if an
 # overlay's JAVA_TOOL_OPTIONS say otherwise), the heap is sized from the Knative overlay's memory

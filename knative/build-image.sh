@@ -68,7 +68,8 @@ mkdir -p "$cache" "$work" "$(dirname "$output")"
 [ "$(pod_identity_java_major "$JAVA_HOME")" -ge 25 ] ||
   die "$JAVA_HOME is older than JDK 25, the first with -XX:AOTCacheOutput: set JAVA_HOME to a JDK 25"
 . "$here/knative/image.conf"  # JVM_FLAGS, MALLOC_ARENA_MAX, TRAIN_MAX_RAM
-# The stand-in API server of the training run and of the check is this JDK's jdk.httpserver.
+# The stand-in API servers of the training run (knative/TrainApiServer.java) and of the check
+# (jdk.httpserver) run on this JDK.
 export PATH="$JAVA_HOME/bin:$PATH"
 aot=/deployments/app.aot
 java_tool_options="-XX:AOTCache=$aot $JVM_FLAGS"
@@ -78,7 +79,7 @@ apt_install() {
   { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" ||
     { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"; }; } >&2
 }
-for tool in curl:curl dpkg-deb:dpkg apt-get:apt unshare:util-linux ldd:libc-bin sha256sum:coreutils; do
+for tool in curl:curl dpkg-deb:dpkg apt-get:apt unshare:util-linux ldd:libc-bin sha256sum:coreutils openssl:openssl; do
   command -v "${tool%%:*}" > /dev/null || apt_install "${tool#*:}"
 done
 

@@ -19,12 +19,16 @@
 # With TRAIN_API_DIR, the ServiceAccounts come from a stand-in API server, so the cache also holds
 # what the first admission after a scale-from-zero needs in production: the fabric8 Kubernetes
 # client, its Vert.x HTTP client, the lookup cache and the fault-tolerance guard, warmed on real
-# GETs. The stand-in is the JDK's own file server (`java -m jdk.httpserver`, JEP 408, the java on
-# the PATH): it answers GET /api/v1/namespaces/<ns>/serviceaccounts/<name> with the file at that
-# path under TRAIN_API_DIR (200, the ServiceAccount's JSON) and 404 for any other.
-# Plain HTTP, so TLS to a real API server is not trained.
+# GETs over TLS. The stand-in is knative/TrainApiServer.java, run by the java on the PATH: it
+# answers GET /api/v1/namespaces/<ns>/serviceaccounts/<name> with the file at that path under
+# TRAIN_API_DIR (200, the ServiceAccount's JSON) and 404 for any other, over HTTPS with a
+# certificate signed by a CA of its own, as a cluster's API server does. The function checks it
+# against that CA (fabric8's kubernetes.certs.ca.file, as in a pod) and sends a bearer token, so
+# the TLS handshake, the certificate checks and the encrypted records of the first lookup are
+# trained too.
 #
-# Needs only bash: the HTTP requests go through /dev/tcp.
+# Needs bash, and openssl for the stand-in's certificates: the HTTP requests to the function go
+# through /dev/tcp.
 #
 # usage: train-aot.sh <dir with AdmissionReview *.json files> [cache file, default app.aot]
 # environment: JAVA (command starting the function's JVM, default java), TRAIN_ROOT (the root
@@ -58,15 +62,33 @@ api_opts=()
 api_pid=
 if [ -n "${TRAIN_API_DIR:-}" ]; then
     api_port=${TRAIN_API_PORT:-18080}
-    java -m jdk.httpserver -b 127.0.0.1 -p "$api_port" -d "$TRAIN_API_DIR" -o none &
+    # A CA and the stand-in's RSA 2048 certificate signed by it, as kube-apiserver's usually are.
+    # The function reads the CA where its JVM sees /tmp: in TRAIN_ROOT's /tmp when it runs there.
+    pki=$(mktemp -d)
+    ca_file=/tmp/train-api-ca.$$.crt
+    (cd "$pki" && umask 077 &&
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -sha256 -subj /CN=train-api-ca \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout ca.key -out ca.crt &&
+        openssl req -newkey rsa:2048 -nodes -sha256 -subj /CN=kube-apiserver -keyout api.key -out api.csr &&
+        printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > api.ext &&
+        openssl x509 -req -in api.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -sha256 -extfile api.ext -out api.crt &&
+        openssl pkcs12 -export -in api.crt -inkey api.key -certfile ca.crt -passout pass:train -out api.p12) 2>/dev/null ||
+        { echo "train-aot: openssl could not make the stand-in's certificates" >&2; exit 1; }
+    install -m 0644 "$pki/ca.crt" "${TRAIN_ROOT:-}$ca_file"
+    java "$(dirname "$0")/TrainApiServer.java" "$TRAIN_API_DIR" "$api_port" "$pki/api.p12" train &
     api_pid=$!
     # Through fabric8's own configuration (Quarkus's Kubernetes client config), the path of the
-    # overlays' function in its cluster; no kubeconfig or service account of the machine instead.
-    api_opts=(-Dkubernetes.master="http://127.0.0.1:$api_port" -Dkubernetes.auth.tryKubeConfig=false
-        -Dkubernetes.auth.tryServiceAccount=false)
-    for _ in $(seq 1 100); do
+    # overlays' function in its cluster: a CA file and a token; no kubeconfig or service account
+    # of the machine instead.
+    # The first lookups of two cold JVMs over TLS on a busy build machine can outlast the shipped
+    # 1 s per call and 3 s per admission; a failed lookup would train the failure path and open the
+    # breaker, so the training allows them longer (values only: the same code runs).
+    api_opts=(-Dkubernetes.master="https://127.0.0.1:$api_port" -Dkubernetes.certs.ca.file="$ca_file"
+        -Dkubernetes.auth.token=train -Dkubernetes.auth.tryKubeConfig=false -Dkubernetes.auth.tryServiceAccount=false
+        -Dpod-identity.lookup.request-timeout=20s -Dpod-identity.lookup.budget=60s)
+    for _ in $(seq 1 600); do   # it compiles itself first: seconds on a busy machine
         { exec 3<>"/dev/tcp/127.0.0.1/$api_port"; } 2>/dev/null && { exec 3>&-; break; }
-        kill -0 "$api_pid" 2>/dev/null || { echo "train-aot: the stand-in API server did not start (module jdk.httpserver?)" >&2; exit 1; }
+        kill -0 "$api_pid" 2>/dev/null || { echo "train-aot: the stand-in API server did not start" >&2; exit 1; }
         sleep 0.1
     done
 fi
@@ -75,7 +97,7 @@ fi
 ${JAVA:-java} ${JAVA_OPTS:-} "${api_opts[@]}" -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" -Dquarkus.management.port="${TRAIN_MANAGEMENT_PORT:-9000}" \
     -Dquarkus.http.host=127.0.0.1 -jar "$jar" &
 pid=$!
-trap 'kill -KILL "$pid" $api_pid 2>/dev/null || true' ERR EXIT
+trap 'kill -KILL "$pid" $api_pid 2>/dev/null || true; [ -z "${pki:-}" ] || rm -rf "$pki" "${TRAIN_ROOT:-}$ca_file"' ERR EXIT
 
 for _ in $(seq 1 1200); do  # up to 5 minutes: a busy build machine may start it slowly
     case $(request GET /q/health/ready) in *" 200"*) break ;; esac
