@@ -92,12 +92,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 ref_port=18241 ref_metrics_port=18242 fn_port=18243 fn_http_port=18244 fn_management_port=18245
-train_port=18246 train_api_port=18247
+train_port=18246 train_api_port=18247 train_tls_port=18248
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 record() { local IFS=$'\t'; echo "$*" >> "$results"; }
 die() { echo "compare.sh: $*" >&2; exit 1; }
 if [ "$COMPARE_NETNS" = machine ]; then
-  for p in $ref_port $ref_metrics_port $fn_port $fn_http_port $fn_management_port $train_port $train_api_port; do
+  for p in $ref_port $ref_metrics_port $fn_port $fn_http_port $fn_management_port $train_port $train_api_port $train_tls_port; do
     ! { exec 3<> "/dev/tcp/127.0.0.1/$p"; } 2> /dev/null || die "port $p on 127.0.0.1 is in use"
   done
 fi
@@ -107,7 +107,7 @@ image_jvm # jvm_flags, max_ram, image_env: what the image and the overlays run w
 image_flags="$jvm_flags $max_ram"
 if [ $aot = 1 ]; then
   echo "training the AOT cache" >&2
-  train_aot "$work" $train_port $train_api_port $fn_management_port
+  train_aot "$work" $train_port $train_api_port $train_tls_port $fn_management_port
 else
   cp -a "$here/function/target/quarkus-app" "$work/app"
 fi

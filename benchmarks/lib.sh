@@ -71,16 +71,17 @@ max_ram_of() {
     *) echo "cannot read the memory limit '$limit' of $1" >&2; return 1 ;; esac
 }
 
-# train_aot DIR PORT API_PORT [MANAGEMENT_PORT]: copies the packaged function to DIR/app, timestamps
+# train_aot DIR PORT API_PORT TLS_PORT [MANAGEMENT_PORT]: copies the packaged function to DIR/app, timestamps
 # kept (the AOT cache describes these exact jars), and trains DIR/app/app.aot as
 # knative/build-image.sh does: the flags of image_jvm (call it first), the same reviews and the same
 # stand-in API server (knative/train-api), other paths (and the JDK here, the image's JRE there).
 # Run the function from DIR/app as `java ... -jar quarkus-run.jar` for the cache to apply.
 train_aot() {
-  local dir=$1 port=$2 api_port=$3 management_port=${4:-9000}
+  local dir=$1 port=$2 api_port=$3 tls_port=$4 management_port=${5:-9000}
   cp -a "$here/function/target/quarkus-app" "$dir/app"
   (cd "$dir/app" && PATH="$JAVA_HOME/bin:$PATH" JAVA_OPTS="$jvm_flags $max_ram" \
-    TRAIN_API_DIR="$here/knative/train-api" TRAIN_API_PORT=$api_port TRAIN_MANAGEMENT_PORT=$management_port \
+    TRAIN_API_DIR="$here/knative/train-api" TRAIN_API_PORT=$api_port TRAIN_TLS_PORT=$tls_port \
+    TRAIN_MANAGEMENT_PORT=$management_port \
     POD_IDENTITY_CONTAINER_CREDENTIALS_CONFIG_FILE="$here/examples/pod-identity-associations.json" \
     POD_IDENTITY_AWS_DEFAULT_REGION=eu-west-1 \
     TRAIN_PORT=$port bash "$here/knative/train-aot.sh" "$here/examples" app.aot > "$dir/train.log" 2>&1) ||

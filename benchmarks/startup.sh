@@ -26,7 +26,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$wo
 
 image_jvm # jvm_flags, max_ram, image_env: what the image and the overlays run with
 
-api_port=18221; port=18222; train_api_port=18223
+api_port=18221; port=18222; train_api_port=18223; train_tls_port=18224
 java -jar "$wiremock" --port $api_port --bind-address 127.0.0.1 --disable-banner --no-request-journal > "$work/wiremock.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$api_port/__admin/mappings" > /dev/null && break; sleep 0.1; done
@@ -37,7 +37,7 @@ curl -sf -X POST "http://127.0.0.1:$api_port/__admin/mappings" -d '{"request":{"
   "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/s3-reader"}}}}}' > /dev/null
 
 # The application in $work/app with the AOT cache trained as the container build trains it.
-train_aot "$work" $port $train_api_port
+train_aot "$work" $port $train_api_port $train_tls_port
 
 # No kubeconfig or in-cluster credentials of this machine may take precedence over WireMock.
 opts="$jvm_flags $max_ram -Dkubernetes.master=http://127.0.0.1:$api_port -Dkubernetes.auth.tryKubeConfig=false

@@ -187,7 +187,7 @@ cp -a "$app/lib" "$app/app" "$app/quarkus" "$app/quarkus-run.jar" "$root/deploym
 chown -R 0:0 "$root"
 
 # ---- 4. the AOT cache ------------------------------------------------------------------------
-# A port pair nobody listens on (other builds may run on this machine).
+# Ports nobody listens on (other builds may run on this machine).
 free_port() {
   local p
   for p in $(shuf -i 20000-29999 -n 50); do
@@ -200,6 +200,8 @@ free_port() {
 port=$(free_port)
 api_port=$(free_port)
 [ "$port" != "$api_port" ] || api_port=$(free_port)
+tls_port=$(free_port)
+while [ "$tls_port" = "$port" ] || [ "$tls_port" = "$api_port" ]; do tls_port=$(free_port); done
 
 # Runs "$@" in a mount namespace where $root has /proc, /dev, an empty /tmp and, read-only,
 # examples/ at /tmp/examples; with RO=1 $root itself is read-only there. The mounts end with the
@@ -233,7 +235,7 @@ before=$(snapshot)
 # shellcheck disable=SC2016
 if ! (in_root_namespace env -i PATH="$PATH" LC_ALL=C JAVA="$in_root_java" TRAIN_ROOT="$root" \
   JAVA_OPTS="$JVM_FLAGS -XX:MaxRAM=$TRAIN_MAX_RAM" JAR=/deployments/quarkus-run.jar \
-  TRAIN_PORT="$port" TRAIN_API_PORT="$api_port" TRAIN_API_DIR="$here/knative/train-api" \
+  TRAIN_PORT="$port" TRAIN_API_PORT="$api_port" TRAIN_TLS_PORT="$tls_port" TRAIN_API_DIR="$here/knative/train-api" \
   POD_IDENTITY_CONTAINER_CREDENTIALS_CONFIG_FILE=/tmp/examples/pod-identity-associations.json \
   POD_IDENTITY_AWS_DEFAULT_REGION=eu-west-1 \
   AOT="$aot" TRAIN="$here/knative/train-aot.sh" REVIEWS="$here/examples" \

@@ -27,15 +27,18 @@
 # the TLS handshake, the certificate checks and the encrypted records of the first lookup are
 # trained too.
 #
-# Needs bash, and openssl for the stand-in's certificates: the HTTP requests to the function go
-# through /dev/tcp.
+# The function also serves HTTPS during the training, on TRAIN_TLS_PORT, and answers a few reviews
+# there: the Deployment overlay ends TLS itself.
+#
+# Needs bash (the HTTP requests to the function go through /dev/tcp), openssl (the certificates)
+# and curl (the HTTPS requests).
 #
 # usage: train-aot.sh <dir with AdmissionReview *.json files> [cache file, default app.aot]
 # environment: JAVA (command starting the function's JVM, default java), TRAIN_ROOT (the root
 # JAVA runs in, if not /), JAVA_OPTS (GC and heap flags), JAR (default quarkus-run.jar: give the
 # path the production command line uses), TRAIN_PORT (8080), TRAIN_ROUNDS (200 passes over the
 # reviews), TRAIN_API_DIR (absolute path of the stand-in API server's files; unset: no stand-in,
-# the caller configures where ServiceAccounts come from), TRAIN_API_PORT (18080)
+# the caller configures where ServiceAccounts come from), TRAIN_API_PORT (18080), TRAIN_TLS_PORT (8443)
 set -euo pipefail
 export LC_ALL=C              # ${#body} below must count bytes, not characters
 
@@ -58,23 +61,35 @@ request() {
     exec 3>&-
 }
 
+# Certificates, made with openssl: the function's own for HTTPS (ECDSA P-256, as the Deployment
+# overlay's cert-manager Certificate), and for the stand-in API server a CA and an RSA 2048
+# certificate signed by it, as kube-apiserver's usually are. The function's JVM reads its files
+# where it sees /tmp: in TRAIN_ROOT's /tmp when it runs there.
+pki=$(mktemp -d)
+tls=/tmp/train-aot.$$
+(cd "$pki" && umask 077 &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout serving.key -out serving.crt &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -sha256 -subj /CN=train-api-ca \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout ca.key -out ca.crt &&
+    openssl req -newkey rsa:2048 -nodes -sha256 -subj /CN=kube-apiserver -keyout api.key -out api.csr &&
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > api.ext &&
+    openssl x509 -req -in api.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -sha256 -extfile api.ext -out api.crt &&
+    openssl pkcs12 -export -in api.crt -inkey api.key -certfile ca.crt -passout pass:train -out api.p12) 2>/dev/null ||
+    { echo "train-aot: openssl could not make the training's certificates" >&2; exit 1; }
+trap 'rm -rf "$pki" "${TRAIN_ROOT:-}$tls"' EXIT
+# Readable by the function's user (the image's 185); throwaway keys, gone when the training ends.
+mkdir -p "${TRAIN_ROOT:-}$tls"
+install -m 0644 "$pki/ca.crt" "$pki/serving.crt" "$pki/serving.key" "${TRAIN_ROOT:-}$tls/"
+tls_port=${TRAIN_TLS_PORT:-8443}
+tls_opts=(-Dquarkus.http.ssl-port="$tls_port" -Dquarkus.http.ssl.certificate.files="$tls/serving.crt"
+    -Dquarkus.http.ssl.certificate.key-files="$tls/serving.key")
+
 api_opts=()
 api_pid=
 if [ -n "${TRAIN_API_DIR:-}" ]; then
     api_port=${TRAIN_API_PORT:-18080}
-    # A CA and the stand-in's RSA 2048 certificate signed by it, as kube-apiserver's usually are.
-    # The function reads the CA where its JVM sees /tmp: in TRAIN_ROOT's /tmp when it runs there.
-    pki=$(mktemp -d)
-    ca_file=/tmp/train-api-ca.$$.crt
-    (cd "$pki" && umask 077 &&
-        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -sha256 -subj /CN=train-api-ca \
-            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout ca.key -out ca.crt &&
-        openssl req -newkey rsa:2048 -nodes -sha256 -subj /CN=kube-apiserver -keyout api.key -out api.csr &&
-        printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > api.ext &&
-        openssl x509 -req -in api.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -sha256 -extfile api.ext -out api.crt &&
-        openssl pkcs12 -export -in api.crt -inkey api.key -certfile ca.crt -passout pass:train -out api.p12) 2>/dev/null ||
-        { echo "train-aot: openssl could not make the stand-in's certificates" >&2; exit 1; }
-    install -m 0644 "$pki/ca.crt" "${TRAIN_ROOT:-}$ca_file"
+    ca_file=$tls/ca.crt
     java "$(dirname "$0")/TrainApiServer.java" "$TRAIN_API_DIR" "$api_port" "$pki/api.p12" train &
     api_pid=$!
     # Through fabric8's own configuration (Quarkus's Kubernetes client config), the path of the
@@ -94,10 +109,10 @@ if [ -n "${TRAIN_API_DIR:-}" ]; then
 fi
 
 # shellcheck disable=SC2086  # JAVA is a command line, JAVA_OPTS a list of flags
-${JAVA:-java} ${JAVA_OPTS:-} "${api_opts[@]}" -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" -Dquarkus.management.port="${TRAIN_MANAGEMENT_PORT:-9000}" \
+${JAVA:-java} ${JAVA_OPTS:-} "${api_opts[@]}" "${tls_opts[@]}" -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" -Dquarkus.management.port="${TRAIN_MANAGEMENT_PORT:-9000}" \
     -Dquarkus.http.host=127.0.0.1 -jar "$jar" &
 pid=$!
-trap 'kill -KILL "$pid" $api_pid 2>/dev/null || true; [ -z "${pki:-}" ] || rm -rf "$pki" "${TRAIN_ROOT:-}$ca_file"' ERR EXIT
+trap 'kill -KILL "$pid" $api_pid 2>/dev/null || true; rm -rf "$pki" "${TRAIN_ROOT:-}$tls"' ERR EXIT
 
 for _ in $(seq 1 1200); do  # up to 5 minutes: a busy build machine may start it slowly
     case $(request GET /q/health/ready) in *" 200"*) break ;; esac
@@ -129,6 +144,13 @@ for ((i = 0; i < rounds; i++)); do
     for f in "${files[@]}"; do
         request POST /mutate "$(cat "$f")" >/dev/null
     done
+done
+# HTTPS as the Deployment overlay serves it (the Knative overlays serve plain HTTP behind the
+# ingress): the server's TLS set-up is on the start path, its handshake and records on the first
+# admission's.
+for ((i = 0; i < 20; i++)); do
+    curl -sk --http2 -o /dev/null -H 'Content-Type: application/json' --data-binary @"${files[0]}" \
+        "https://127.0.0.1:$tls_port/mutate" || { echo "train-aot: no answer over HTTPS" >&2; exit 1; }
 done
 # The refusal paths (400, 405) and the other endpoints Kubernetes and Prometheus call.
 echo "train-aot: /mutate not JSON -> $(request POST /mutate 'not json')"
