@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 LABELS = {
     "reference": "reference (AWS, Go)",
-    "function": "function, fast-jar",
+    "function": "function, no AOT cache",
     "function-aot": "function, AOT cache",
     "function-deployment": "function, Deployment overlay",
 }
@@ -70,7 +70,7 @@ def markdown(info, patches, starts, after, load):
         if key in info:
             out.append("- %s: %s" % (key, info[key].replace("|", "\\|")))
     out += ["", "Webhooks: **reference**: amazon-eks-pod-identity-webhook %s, out of cluster, informer on every "
-            "ServiceAccount; **function, fast-jar**: the packaged function with the Knative image's JVM flags, "
+            "ServiceAccount; **function, no AOT cache**: the packaged function (aot-jar) with the Knative image's JVM flags, "
             "heap and environment (image-flags); **function, AOT cache**: the same with the AOT cache trained "
             "as the container build trains it, what the Knative image runs; **function, Deployment overlay**: "
             "the overlay that serves HTTPS itself (deployment-flags: C2 on, its own memory limit, the AOT "
