@@ -77,7 +77,8 @@ tls=/tmp/train-aot.$$
     openssl x509 -req -in api.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -sha256 -extfile api.ext -out api.crt &&
     openssl pkcs12 -export -in api.crt -inkey api.key -certfile ca.crt -passout pass:train -out api.p12) 2>/dev/null ||
     { echo "train-aot: openssl could not make the training's certificates" >&2; exit 1; }
-trap 'rm -rf "$pki" "${TRAIN_ROOT:-}$tls"' EXIT
+api_pid=
+trap 'kill -KILL $api_pid 2>/dev/null || true; rm -rf "$pki" "${TRAIN_ROOT:-}$tls"' EXIT
 # Readable by the function's user (the image's 185); throwaway keys, gone when the training ends.
 mkdir -p "${TRAIN_ROOT:-}$tls"
 install -m 0644 "$pki/ca.crt" "$pki/serving.crt" "$pki/serving.key" "${TRAIN_ROOT:-}$tls/"
@@ -86,7 +87,6 @@ tls_opts=(-Dquarkus.http.ssl-port="$tls_port" -Dquarkus.http.ssl.certificate.fil
     -Dquarkus.http.ssl.certificate.key-files="$tls/serving.key")
 
 api_opts=()
-api_pid=
 if [ -n "${TRAIN_API_DIR:-}" ]; then
     api_port=${TRAIN_API_PORT:-18080}
     ca_file=$tls/ca.crt
