@@ -165,6 +165,23 @@ java_pid() {
 }
 rss_mib() { awk '/^VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
+# served_after_term_ms LOGS: LOGS holds copies of the function pods' log directories
+# (<namespace>_<pod>_<uid>/<container>/0.log). For each instance whose queue-proxy logged SIGTERM,
+# the time from that line to the last admission its function logged after it; prints the largest,
+# in ms (0 when no instance answered after its SIGTERM).
+served_after_term_ms() {
+  local dir term last worst=0 ms
+  for dir in "$1"/*/; do
+    term=$(grep -h 'Received TERM signal' "$dir"queue-proxy/*.log 2>/dev/null | head -n 1 | cut -d' ' -f1) || true
+    [ -n "$term" ] || continue
+    last=$(grep -h '"outcome"' "$dir"function/*.log 2>/dev/null | cut -d' ' -f1 | sort | tail -n 1) || true
+    [ -n "$last" ] && [[ "$last" > "$term" ]] || continue
+    ms=$(( ($(date -d "$last" +%s%N) - $(date -d "$term" +%s%N)) / 1000000 ))
+    [ "$ms" -gt "$worst" ] && worst=$ms
+  done
+  echo "$worst"
+}
+
 stats() { # stats VALUES...: "p50 / max" in ms
   printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "%d / %d", v[int((NR + 1) / 2)], v[NR]}'
 }
@@ -296,13 +313,21 @@ BURST_NOTE="$created of $BURST created, $not_mutated of those not mutated; $inst
 
 # --- Scale-down while admissions are in flight. A revision that starts with three instances
 # (initial-scale 3) gets a steady stream of admissions, far less than one instance needs, so the
-# autoscaler removes two of them while admissions keep arriving. Every one must come back mutated.
+# autoscaler removes two of them while admissions keep arriving. Every one must come back mutated,
+# and the networking layer must stop sending admissions to an instance soon after it is told to
+# stop: the kubelet kills it when its grace period ends (the revision's timeoutSeconds), and an
+# admission still in flight then is lost. A loss is rare (one of 150 in some runs), so the case
+# also measures the cause itself, from the instances' logs: how long after its queue-proxy got
+# SIGTERM an instance still answered admissions.
 k -n "$FN_NS" patch ksvc pod-identity --type json -p '[{"op":"add","path":"/spec/template/metadata/annotations/autoscaling.knative.dev~1initial-scale","value":"3"}]' >/dev/null
 k -n "$FN_NS" wait ksvc/pod-identity --for=condition=Ready --timeout=300s >/dev/null
 seen=$W/drain-instances.txt; : >"$seen"
+pod_logs=$W/drain-logs; rm -rf "$pod_logs"; mkdir -p "$pod_logs"
 ( while :; do
     k -n "$FN_NS" get pods -l "$FN_SELECTOR" -o json | jq -r '.items[] | .metadata.name + " " +
       (if .metadata.deletionTimestamp then "terminating" else "up" end)' >>"$seen" 2>/dev/null
+    # The kubelet deletes a pod's logs with the pod: keep copies while the stream runs.
+    cp -r /var/log/pods/"$FN_NS"_* "$pod_logs"/ 2>/dev/null || true
     sleep 0.5
   done ) &
 watcher=$!
@@ -317,14 +342,16 @@ terminated=$(awk '$2 == "terminating" {print $1}' "$seen" | sort -u | wc -l)
 stream_ok=$(pods_named stream- | wc -l)
 lost=$((150 - stream_ok))
 not_mutated=$(unmutated stream-)
-if [ "$lost" = 0 ] && [ "$not_mutated" = 0 ] && [ "$terminated" -gt 0 ]; then
-  pass "150 admissions over 45 s while $terminated of $instances instances were scaled down: none lost"
-elif [ "$lost" = 0 ] && [ "$not_mutated" = 0 ]; then
+grace=$(k -n "$FN_NS" get ksvc pod-identity -o jsonpath='{.spec.template.spec.timeoutSeconds}')
+late_ms=$(served_after_term_ms "$pod_logs")
+if [ "$lost" = 0 ] && [ "$not_mutated" = 0 ] && [ "$terminated" -gt 0 ] && [ "$late_ms" -lt $((grace * 1000 / 2)) ]; then
+  pass "150 admissions over 45 s while $terminated of $instances instances were scaled down: none lost; the last admission a terminating instance answered came ${late_ms} ms after its SIGTERM (grace ${grace} s)"
+elif [ "$lost" = 0 ] && [ "$not_mutated" = 0 ] && [ "$terminated" = 0 ]; then
   fail "no instance was scaled down during the stream ($instances instances): the drain was not exercised"
 else
-  fail "scale-down in flight: $lost of 150 admissions lost, $not_mutated not mutated"
+  fail "scale-down in flight: $lost of 150 admissions lost, $not_mutated not mutated; terminating instances answered admissions up to ${late_ms} ms after SIGTERM (grace ${grace} s; more than half of it means the networking layer kept routing to them)"
 fi
-STREAM_NOTE="A revision started with 3 instances (initial-scale 3), then 150 creates at ~3/s: $terminated instance(s) terminated while the stream ran; $lost lost, $not_mutated not mutated."
+STREAM_NOTE="A revision started with 3 instances (initial-scale 3), then 150 creates at ~3/s: $terminated instance(s) terminated while the stream ran; $lost lost, $not_mutated not mutated; a terminating instance answered its last admission ${late_ms} ms after SIGTERM at the latest (grace period ${grace} s)."
 
 # --- The same scale-from-zero with two CPUs for the container.
 k -n "$FN_NS" patch ksvc pod-identity --type json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":"2"},
