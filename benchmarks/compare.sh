@@ -93,7 +93,6 @@ trap 'exit 130' INT TERM
 
 ref_port=18241 ref_metrics_port=18242 fn_port=18243 fn_http_port=18244 fn_management_port=18245
 train_port=18246 train_api_port=18247 train_tls_port=18248
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
 record() { local IFS=$'\t'; echo "$*" >> "$results"; }
 die() { echo "compare.sh: $*" >&2; exit 1; }
 if [ "$COMPARE_NETNS" = machine ]; then

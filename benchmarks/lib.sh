@@ -26,6 +26,9 @@ function_jar() {
   echo "$jar"
 }
 
+# loadavg: the one-minute load average, written beside every figure taken.
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
 # median: the median of the whole numbers on standard input, one a line.
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 

@@ -72,7 +72,6 @@ attack -rate=0 -max-workers=$(( $(nproc) * 8 )) -duration="${saturation_seconds}
 "$vegeta" encode --to csv "$out/saturation.bin" > "$out/saturation.csv"
 # Each row ends with the 1-minute load average right after its phase: the machine's state beside
 # every figure.
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
 echo "$(python3 "$out/percentiles.py" "$out/saturation.csv" saturation) $(loadavg)" > "$out/rows"
 for rate in $rates; do
   attack -rate="$rate" -duration="${seconds}s" > "$out/rate-$rate.bin"
