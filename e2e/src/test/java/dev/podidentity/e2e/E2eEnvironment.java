@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,8 +22,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One real cluster and one running function for the whole e2e run: a kube-apiserver and etcd on
@@ -199,10 +203,46 @@ final class E2eEnvironment {
         Harness.stopCluster(work, clusterDir);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+    /** Ports handed out by {@link #freePort()} in this JVM: never twice. */
+    private static final Set<Integer> HANDED_OUT = new HashSet<>();
+
+    /**
+     * A port nothing listens on, for a server started later by another process. Chosen below the
+     * kernel's ephemeral range ({@code net.ipv4.ip_local_port_range}): a port from that range, as
+     * {@code new ServerSocket(0)} gives, can be taken as the source port of any outgoing connection
+     * (the API server's to etcd, a client's) before the server binds it, and the function then
+     * failed to start ("Port … seems to be in use"). Below the range only another listener can
+     * take it, and the bind here checks that.
+     */
+    static synchronized int freePort() throws IOException {
+        int below = 32768;
+        try {
+            below = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                    .strip().split("\\s+")[0]);
+        } catch (IOException | RuntimeException noProc) {
+            // not Linux: the usual start of the range
         }
+        int low = 20000;
+        if (below - low < 1000) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                return socket.getLocalPort();
+            }
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = random.nextInt(low, below);
+            if (HANDED_OUT.contains(port)) {
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new InetSocketAddress(port));
+                HANDED_OUT.add(port);
+                return port;
+            } catch (IOException taken) {
+                // a listener has it: another one
+            }
+        }
+        throw new IOException("no free port between " + low + " and " + below);
     }
 
     static Map<String, String> readEnv(Path file) throws IOException {
