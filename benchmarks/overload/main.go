@@ -8,6 +8,7 @@
 //	overload saturate -url https://127.0.0.1:18302/mutate -review r.json -workers 64 -duration 20s
 //	overload attack -url ... -review r.json -rate 8000 -duration 60s -unique 0.5 -pid 1234
 //	overload handshake -addr 127.0.0.1:18302 -n 200
+//	overload silent -addr 127.0.0.1:18302 -rate 1000 -duration 30s -pid 1234  # connections that never speak
 package main
 
 import (
@@ -17,7 +18,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: overload api|saturate|attack|handshake [flags]")
+		fmt.Fprintln(os.Stderr, "usage: overload api|saturate|attack|handshake|silent [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -30,6 +31,8 @@ func main() {
 		err = runAttack(os.Args[2:])
 	case "handshake":
 		err = runHandshake(os.Args[2:])
+	case "silent":
+		err = runSilent(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -254,6 +254,16 @@ public interface PodIdentityConfig {
          */
         @WithDefault("10s")
         Duration bodyTimeout();
+
+        /**
+         * How long a caller may take to finish its TLS handshake on the HTTPS port; past it, the
+         * connection is closed. Until its handshake is done a connection counts against no other
+         * limit, yet holds a socket and a few KiB of heap: this bounds how many silent connections
+         * are held at once (about the rate they are opened at times this). An API server on a
+         * healthy network finishes in milliseconds.
+         */
+        @WithDefault("3s")
+        Duration tlsHandshakeTimeout();
     }
 
     /** The OIDC documents one cluster's tokens are verified with. */

@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.util.HashMap;
 import java.util.Map;
 
 import javax.net.ssl.KeyManagerFactory;
@@ -51,27 +52,23 @@ class PerClusterCaTest {
             try {
                 Path dir = Files.createTempDirectory("per-cluster-ca");
                 serverCa = TestCertificates.authority("CN=serving-ca");
-                TestCertificates.Issued serving = serverCa.sign("CN=localhost", false);
                 deltaCa = TestCertificates.authority("CN=delta-ca");
                 epsilonCa = TestCertificates.authority("CN=epsilon-ca");
-                Files.writeString(dir.resolve("tls.crt"), serving.pem());
-                Files.writeString(dir.resolve("tls.key"), serving.keyPem());
                 Files.writeString(dir.resolve("callers.crt"), deltaCa.pem() + epsilonCa.pem());
                 api = new WireMockServer(options().dynamicPort());
                 api.start();
                 api.stubFor(get(urlPathEqualTo(TwoApiServers.SA_PATH)).willReturn(okJson("""
                         {"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"s3-reader","namespace":"default",
                          "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/delta"}}}""")));
-                return Map.of(
-                        "quarkus.http.ssl.certificate.files", dir.resolve("tls.crt").toString(),
-                        "quarkus.http.ssl.certificate.key-files", dir.resolve("tls.key").toString(),
+                Map<String, String> properties = new HashMap<>(serverCa.sign("CN=localhost", false).servingProperties(dir));
+                properties.putAll(Map.of(
                         "quarkus.http.ssl.certificate.trust-store-file", dir.resolve("callers.crt").toString(),
                         "quarkus.http.ssl.certificate.trust-store-file-type", "PEM",
-                        "quarkus.http.test-ssl-port", "0",
                         "pod-identity.clusters.delta.api-server-url", api.baseUrl(),
                         "pod-identity.clusters.delta.caller-certificate-subject", "CN=kube-apiserver,O=delta",
                         "pod-identity.clusters.delta.caller-certificate-ca-file",
-                        deltaCa.writePem(dir.resolve("delta-ca.crt")).toString());
+                        deltaCa.writePem(dir.resolve("delta-ca.crt")).toString()));
+                return properties;
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -71,6 +72,23 @@ public final class TestCertificates {
                     + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                             .encodeToString(keys.getPrivate().getEncoded())
                     + "\n-----END PRIVATE KEY-----\n";
+        }
+
+        /**
+         * Writes this certificate and its key to {@code dir} and returns the properties that make
+         * the function serve HTTPS with them, on a free test port.
+         */
+        public Map<String, String> servingProperties(Path dir) {
+            try {
+                Path certificate = Files.writeString(dir.resolve("tls.crt"), pem());
+                Path key = Files.writeString(dir.resolve("tls.key"), keyPem());
+                return Map.of(
+                        "quarkus.http.ssl.certificate.files", certificate.toString(),
+                        "quarkus.http.ssl.certificate.key-files", key.toString(),
+                        "quarkus.http.test-ssl-port", "0");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         /** Writes the certificate as PEM. */
