@@ -9,6 +9,7 @@ import java.security.cert.X509Certificate;
 import java.util.Map;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,6 +29,19 @@ class CertificateRotationIT {
         }
     }
 
+    /**
+     * {@link #servedCn}, or null when the handshake was cut: Vert.x 4.5 closes a connection accepted
+     * while it loads the new certificate (docs/contract.md, "HTTPS"), and this loop polls through
+     * that instant. The assertions after it are strict.
+     */
+    static String servedCnOrNull(int port) throws Exception {
+        try {
+            return servedCn(port);
+        } catch (SSLHandshakeException cutWhileReloading) {
+            return null;
+        }
+    }
+
     @Test
     void theNextWebhookCallUsesTheRotatedCertificate() throws Exception {
         E2eEnvironment env = E2eEnvironment.get();
@@ -37,7 +51,7 @@ class CertificateRotationIT {
 
         String rotated = env.rotateFunctionCertificate();
         long deadline = System.nanoTime() + 45_000_000_000L; // re-read every 30 s
-        while (!servedCn(env.httpsPort).equals(rotated) && System.nanoTime() < deadline) {
+        while (!rotated.equals(servedCnOrNull(env.httpsPort)) && System.nanoTime() < deadline) {
             Thread.sleep(500);
         }
 
