@@ -93,11 +93,13 @@ cmd_status() {
 
 port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 
-# free_port [COUNT]: a port P such that P..P+COUNT-1 are all free on this machine.
+# free_port [COUNT]: a port P such that P..P+COUNT-1 are all free on this machine, below the
+# kernel's ephemeral range (32768 up): a port in that range can be taken as the source port of any
+# outgoing connection between this check and the server's bind (E2eEnvironment.freePort, same rule).
 free_port() {
   local count=${1:-1} p i ok tries
   for ((tries = 0; tries < 200; tries++)); do
-    p=$((20000 + RANDOM % 30000)); ok=1
+    p=$((20000 + RANDOM % 12000)); ok=1
     for ((i = 0; i < count; i++)); do port_free $((p + i)) || { ok=0; break; }; done
     [ $ok = 1 ] && { echo "$p"; return 0; }
   done
