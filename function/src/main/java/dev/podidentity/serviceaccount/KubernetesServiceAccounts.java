@@ -2,9 +2,10 @@ package dev.podidentity.serviceaccount;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 
-import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 
+import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 
@@ -48,14 +49,30 @@ public final class KubernetesServiceAccounts implements ServiceAccountSource {
         return lookup.get(ref);
     }
 
-    /** One guarded GET; a 404 is an answer (absent), not a failure. */
+    /**
+     * One guarded GET; a 404 is an answer (absent), not a failure. The body is read raw: the
+     * function needs only the annotations ({@link ServiceAccountJson}).
+     */
     Optional<ServiceAccount> fetch(ServiceAccountRef ref) {
-        io.fabric8.kubernetes.api.model.ServiceAccount found = guard.call("GET ServiceAccount " + ref,
-                () -> client.serviceAccounts().inNamespace(ref.namespace()).withName(ref.name()).get());
-        if (found == null) {
+        String what = "GET ServiceAccount " + ref;
+        String json = guard.call(what, () -> {
+            try {
+                return client.raw("/api/v1/namespaces/" + ref.namespace() + "/serviceaccounts/" + ref.name());
+            } catch (KubernetesClientException e) {
+                if (e.getCode() == 404) {
+                    return null;
+                }
+                throw e;
+            }
+        });
+        if (json == null) {
             return Optional.empty();
         }
-        ObjectMeta metadata = found.getMetadata();
-        return Optional.of(new ServiceAccount(ref, metadata == null ? null : metadata.getAnnotations()));
+        try {
+            return Optional.of(new ServiceAccount(ref, ServiceAccountJson.annotations(json)));
+        } catch (IOException e) {
+            throw new LookupFailedException(what + ": the API server's answer is not a ServiceAccount: "
+                    + e.getMessage(), e);
+        }
     }
 }

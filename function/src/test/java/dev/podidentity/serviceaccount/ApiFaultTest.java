@@ -216,6 +216,16 @@ class ApiFaultTest {
     }
 
     @Test
+    void anAnswerThatIsNotAServiceAccountIsAFailedLookupNotAGuess() {
+        api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(okJson("{\"metadata\":{\"annotations\":[\"role\"]}}")));
+
+        Timed timed = admit(handler(LookupFailurePolicy.ADMIT));
+
+        assertAdmittedWithLookupWarning(timed);
+        assertEquals(1, requests(), "a healthy server that answered is not asked again");
+    }
+
+    @Test
     void a404IsAnAnswerNotAFailure() {
         api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(aResponse().withStatus(404)));
 
