@@ -167,19 +167,21 @@ rss_mib() { awk '/^VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
 # served_after_term_ms LOGS: LOGS holds copies of the function pods' log directories
 # (<namespace>_<pod>_<uid>/<container>/0.log). For each instance whose queue-proxy logged SIGTERM,
-# the time from that line to the last admission its function logged after it; prints the largest,
-# in ms (0 when no instance answered after its SIGTERM).
+# the time from that line to the last admission its function logged after it. Prints the largest,
+# in ms (0 when no instance answered after its SIGTERM), and how many instances logged SIGTERM:
+# none while instances were terminated means the line was not found, and nothing was measured.
 served_after_term_ms() {
-  local dir term last worst=0 ms
+  local dir term last worst=0 ms termed=0
   for dir in "$1"/*/; do
     term=$(grep -h 'Received TERM signal' "$dir"queue-proxy/*.log 2>/dev/null | head -n 1 | cut -d' ' -f1) || true
     [ -n "$term" ] || continue
+    termed=$((termed + 1))
     last=$(grep -h '"outcome"' "$dir"function/*.log 2>/dev/null | cut -d' ' -f1 | sort | tail -n 1) || true
     [ -n "$last" ] && [[ "$last" > "$term" ]] || continue
     ms=$(( ($(date -d "$last" +%s%N) - $(date -d "$term" +%s%N)) / 1000000 ))
     [ "$ms" -gt "$worst" ] && worst=$ms
   done
-  echo "$worst"
+  echo "$worst $termed"
 }
 
 stats() { # stats VALUES...: "p50 / max" in ms
@@ -343,8 +345,10 @@ stream_ok=$(pods_named stream- | wc -l)
 lost=$((150 - stream_ok))
 not_mutated=$(unmutated stream-)
 grace=$(k -n "$FN_NS" get ksvc pod-identity -o jsonpath='{.spec.template.spec.timeoutSeconds}')
-late_ms=$(served_after_term_ms "$pod_logs")
-if [ "$lost" = 0 ] && [ "$not_mutated" = 0 ] && [ "$terminated" -gt 0 ] && [ "$late_ms" -lt $((grace * 1000 / 2)) ]; then
+read -r late_ms termed < <(served_after_term_ms "$pod_logs")
+if [ "$terminated" -gt 0 ] && [ "$termed" = 0 ]; then
+  fail "scale-down in flight: $terminated instance(s) terminated, but no queue-proxy log holds 'Received TERM signal': how long terminating instances kept answering was not measured"
+elif [ "$lost" = 0 ] && [ "$not_mutated" = 0 ] && [ "$terminated" -gt 0 ] && [ "$late_ms" -lt $((grace * 1000 / 2)) ]; then
   pass "150 admissions over 45 s while $terminated of $instances instances were scaled down: none lost; the last admission a terminating instance answered came ${late_ms} ms after its SIGTERM (grace ${grace} s)"
 elif [ "$lost" = 0 ] && [ "$not_mutated" = 0 ] && [ "$terminated" = 0 ]; then
   fail "no instance was scaled down during the stream ($instances instances): the drain was not exercised"
