@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The annotations of a ServiceAccount as an API server sends it, and nothing else of it. */
+// Contract: docs/contract.md#lookups
 class ServiceAccountJsonTest {
 
     @Test
