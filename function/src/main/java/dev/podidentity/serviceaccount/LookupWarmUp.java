@@ -24,8 +24,8 @@ import java.util.function.Supplier;
  * while Quarkus starts. With the cache, which makes loading classes cheap, what is left is code
  * that runs once, in the interpreter. The largest such piece on the first lookup is the JDK's table
  * of multiples of the P-256 generator, built when the first TLS 1.3 client hello makes its P-256
- * key share (the JDK offers one beside X25519's): about 85 ms of one CPU, a twelfth of a cold start's
- * CPU time (benchmarks/README.md, "Cold start"). With a single CPU there is no idle one and warming
+ * key share (the JDK offers one beside X25519's): about a tenth of a cold start's CPU time
+ * (benchmarks/README.md, "Where the CPU of a cold start goes"). With a single CPU there is no idle one and warming
  * up would only compete with start-up, so nothing is warmed up. A warm-up that fails (no
  * credentials yet, say) only logs: the first admission meets the same failure and answers as
  * configured.

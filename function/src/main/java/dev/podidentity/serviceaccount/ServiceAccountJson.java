@@ -40,39 +40,46 @@ final class ServiceAccountJson {
     static Map<String, String> annotations(String json) throws IOException {
         try (JsonParser p = JSON.createParser(json)) {
             expect(p.nextToken() == JsonToken.START_OBJECT, p, "a ServiceAccount object");
-            Map<String, String> annotations = Map.of();
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String field = p.currentName();
-                JsonToken value = p.nextToken();
-                if (field.equals("metadata") && value != JsonToken.VALUE_NULL) {
-                    expect(value == JsonToken.START_OBJECT, p, "metadata as an object");
-                    annotations = readMetadata(p);
-                } else {
-                    p.skipChildren();
-                }
-            }
-            return annotations;
+            return field(p, "metadata", "metadata",
+                    metadata -> field(metadata, "annotations", "metadata.annotations", ServiceAccountJson::strings));
         }
     }
 
-    private static Map<String, String> readMetadata(JsonParser p) throws IOException {
-        Map<String, String> annotations = Map.of();
+    /** How the value of a field, an object the parser has just entered, is read. */
+    private interface ObjectReader {
+        Map<String, String> read(JsonParser p) throws IOException;
+    }
+
+    /**
+     * Reads the rest of the object the parser is in: the field {@code name}, when it is there and
+     * not null, must be an object and is read by {@code reader}; every other field is skipped.
+     * Empty when the field is absent or null. {@code path} names the field in an error.
+     */
+    private static Map<String, String> field(JsonParser p, String name, String path, ObjectReader reader)
+            throws IOException {
+        Map<String, String> found = Map.of();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken value = p.nextToken();
-            if (field.equals("annotations") && value != JsonToken.VALUE_NULL) {
-                expect(value == JsonToken.START_OBJECT, p, "metadata.annotations as an object");
-                annotations = new HashMap<>();
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String key = p.currentName();
-                    expect(p.nextToken() == JsonToken.VALUE_STRING, p, "a string for annotation " + key);
-                    annotations.put(key, p.getText());
-                }
+            if (field.equals(name) && value != JsonToken.VALUE_NULL) {
+                expect(value == JsonToken.START_OBJECT, p, path + " as an object");
+                found = reader.read(p);
             } else {
                 p.skipChildren();
             }
         }
-        return annotations;
+        return found;
+    }
+
+    /** An object of strings, the parser inside it. */
+    private static Map<String, String> strings(JsonParser p) throws IOException {
+        Map<String, String> strings = new HashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            expect(p.nextToken() == JsonToken.VALUE_STRING, p, "a string for annotation " + key);
+            strings.put(key, p.getText());
+        }
+        return strings;
     }
 
     private static void expect(boolean condition, JsonParser p, String what) throws IOException {
