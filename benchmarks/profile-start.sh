@@ -57,10 +57,8 @@ trap 'kill $pid $api_pid 2>/dev/null; wait $pid $api_pid 2>/dev/null; rm -rf "$w
     -out api.crt &&
   openssl pkcs12 -export -in api.crt -inkey api.key -certfile ca.crt -passout pass:profile -out api.p12) \
   2> /dev/null || { echo "profile-start: openssl could not make the certificates" >&2; exit 1; }
-api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-management_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-management_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Fixed ports, as the other measurement scripts have theirs (18261-18263).
+api_port=18261 port=18262 management_port=18263
 java "$here/knative/TrainApiServer.java" "$here/knative/train-api" "$api_port" "$work/api.p12" profile \
   > "$work/api.log" 2>&1 &
 api_pid=$!
