@@ -120,3 +120,30 @@ poll_mutate() {
   done
   echo "$code"
 }
+
+# stand_in_api_server DIR PORT: knative/TrainApiServer.java (the training's stand-in API server,
+# serving knative/train-api) on PORT over HTTPS, with an RSA 2048 certificate signed by a CA of its
+# own as a cluster's is; the CA lands in DIR/ca.crt (any bearer token is accepted). Sets api_pid and
+# returns once the port accepts connections.
+stand_in_api_server() {
+  local dir=$1 port=$2
+  (cd "$dir" && umask 022 &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -sha256 -subj /CN=stand-in-api-ca \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout ca.key -out ca.crt &&
+    openssl req -newkey rsa:2048 -nodes -sha256 -subj /CN=kube-apiserver -keyout api.key -out api.csr &&
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > api.ext &&
+    openssl x509 -req -in api.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -sha256 -extfile api.ext \
+      -out api.crt &&
+    openssl pkcs12 -export -in api.crt -inkey api.key -certfile ca.crt -passout pass:stand-in -out api.p12) \
+    2> /dev/null || { echo "openssl could not make the stand-in API server's certificates" >&2; exit 1; }
+  java "$here/knative/TrainApiServer.java" "$here/knative/train-api" "$port" "$dir/api.p12" stand-in \
+    > "$dir/api.log" 2>&1 &
+  api_pid=$!
+  for _ in $(seq 1 300); do
+    { exec 3<> "/dev/tcp/127.0.0.1/$port"; } 2> /dev/null && { exec 3>&-; return; }
+    kill -0 "$api_pid" 2> /dev/null || { cat "$dir/api.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "the stand-in API server did not listen on $port" >&2
+  exit 1
+}

@@ -48,25 +48,9 @@ work=$(mktemp -d)
 api_pid=
 pid=
 trap 'kill $pid $api_pid 2>/dev/null; wait $pid $api_pid 2>/dev/null; rm -rf "$work"' EXIT
-(cd "$work" && umask 022 &&
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -sha256 -subj /CN=profile-api-ca \
-    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout ca.key -out ca.crt &&
-  openssl req -newkey rsa:2048 -nodes -sha256 -subj /CN=kube-apiserver -keyout api.key -out api.csr &&
-  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > api.ext &&
-  openssl x509 -req -in api.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -sha256 -extfile api.ext \
-    -out api.crt &&
-  openssl pkcs12 -export -in api.crt -inkey api.key -certfile ca.crt -passout pass:profile -out api.p12) \
-  2> /dev/null || { echo "profile-start: openssl could not make the certificates" >&2; exit 1; }
 # Fixed ports, as the other measurement scripts have theirs (18261-18263).
 api_port=18261 port=18262 management_port=18263
-java "$here/knative/TrainApiServer.java" "$here/knative/train-api" "$api_port" "$work/api.p12" profile \
-  > "$work/api.log" 2>&1 &
-api_pid=$!
-for _ in $(seq 1 300); do
-  { exec 3<> "/dev/tcp/127.0.0.1/$api_port"; } 2> /dev/null && { exec 3>&-; break; }
-  kill -0 "$api_pid" 2> /dev/null || { cat "$work/api.log" >&2; exit 1; }
-  sleep 0.1
-done
+stand_in_api_server "$work" "$api_port"
 
 results=()
 for run in $(seq 1 "$runs"); do
