@@ -3,6 +3,7 @@ package dev.podidentity.e2e;
 import io.fabric8.knative.serving.v1.Service;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReview;
@@ -12,12 +13,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Method;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -116,6 +119,49 @@ class ManifestsIT {
             assertTrue(container.getSecurityContext().getRunAsNonRoot());
             assertTrue(container.getResources().getLimits().containsKey("memory"));
         }
+    }
+
+    /**
+     * The AOT cache is trained with knative/image.conf's JVM_FLAGS, and every overlay replaces the
+     * image's JAVA_TOOL_OPTIONS with its own: a flag one of them drops or adds is a pod that starts
+     * unlike every measurement. The Deployment alone runs C2 (its manifest says why).
+     */
+    @Test
+    void everyOverlayStartsTheJvmWithTheFlagsTheImageIsTrainedWith() throws Exception {
+        List<String> trained = new ArrayList<>(List.of("-XX:AOTCache=/deployments/app.aot"));
+        trained.addAll(imageJvmFlags());
+        assertTrue(trained.contains("-XX:TieredStopAtLevel=1"), "image.conf: " + trained);
+        Map<String, List<String>> expected = Map.of(
+                "overlays/single-cluster", trained,
+                "overlays/shared", trained,
+                "overlays/deployment", trained.stream().filter(flag -> !flag.equals("-XX:TieredStopAtLevel=1")).toList());
+        for (var overlay : expected.entrySet()) {
+            List<Container> containers = Manifests.render(env, overlay.getKey()).stream()
+                    .flatMap(ManifestsIT::workloadContainers).toList();
+            assertEquals(1, containers.size(), overlay.getKey());
+            String options = containers.get(0).getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no JAVA_TOOL_OPTIONS in " + overlay.getKey()))
+                    .getValue();
+            assertEquals(overlay.getValue(), List.of(options.trim().split("\\s+")), overlay.getKey());
+        }
+    }
+
+    static List<String> imageJvmFlags() throws Exception {
+        for (String line : Files.readAllLines(env.repository.resolve("knative/image.conf"))) {
+            if (line.startsWith("JVM_FLAGS=\"")) {
+                return List.of(line.substring("JVM_FLAGS=\"".length(), line.lastIndexOf('"')).trim().split("\\s+"));
+            }
+        }
+        throw new AssertionError("no JVM_FLAGS line in knative/image.conf");
+    }
+
+    /** The containers of a Knative Service or a Deployment; none of any other object. */
+    static Stream<Container> workloadContainers(HasMetadata object) {
+        return switch (object) {
+            case Service service -> service.getSpec().getTemplate().getSpec().getContainers().stream();
+            case Deployment deployment -> deployment.getSpec().getTemplate().getSpec().getContainers().stream();
+            default -> Stream.empty();
+        };
     }
 
     /** Collects the paths of every field the typed model did not know (kept in additionalProperties). */
