@@ -75,13 +75,15 @@ max_ram_of() {
 }
 
 # train_aot DIR PORT API_PORT TLS_PORT [MANAGEMENT_PORT]: copies the packaged function to DIR/app, timestamps
-# kept (the AOT cache describes these exact jars), and trains DIR/app/app.aot as
+# kept (the AOT cache describes these exact jars), its dependency jars merged into one as the image
+# has them (knative/MergeLibs.java), and trains DIR/app/app.aot as
 # knative/build-image.sh does: the flags of image_jvm (call it first), the same reviews and the same
 # stand-in API server (knative/train-api), other paths (and the JDK here, the image's JRE there).
 # Run the function from DIR/app as `java ... -jar quarkus-run.jar` for the cache to apply.
 train_aot() {
   local dir=$1 port=$2 api_port=$3 tls_port=$4 management_port=${5:-9000}
   cp -a "$here/function/target/quarkus-app" "$dir/app"
+  "$JAVA_HOME/bin/java" "$here/knative/MergeLibs.java" "$dir/app" > /dev/null
   (cd "$dir/app" && PATH="$JAVA_HOME/bin:$PATH" JAVA_OPTS="$jvm_flags $max_ram" \
     TRAIN_API_DIR="$here/knative/train-api" TRAIN_API_PORT=$api_port TRAIN_TLS_PORT=$tls_port \
     TRAIN_MANAGEMENT_PORT=$management_port \

@@ -17,7 +17,8 @@
 #  2. a base root file system from Debian packages (the C library the JRE links against), with
 #     /etc/passwd and /etc/group for root and user 185, and /tmp, cached by package versions;
 #  3. the image's root: /opt/java, /deployments/{lib,app,quarkus,quarkus-run.jar} with the
-#     timestamps Maven gave them;
+#     timestamps Maven gave them, the dependency jars merged into lib/main/dependencies.jar
+#     (knative/MergeLibs.java: ~50 ms sooner to the first answer);
 #  4. the AOT cache trained by knative/train-aot.sh with that JRE, in a chroot of that root, as user
 #     185 from /deployments with the image's JVM flags (knative/image.conf), written to
 #     /deployments/app.aot; nothing under /deployments changes afterwards;
@@ -182,8 +183,11 @@ log "staging the root in $root"
 if [ -d "$root" ]; then chmod -R u+w "$root"; rm -rf "$root"; fi
 cp -a "$base" "$root"
 cp -a "$jre" "$root/opt/java"
-# The fast-jar as Maven wrote it, timestamps kept (quarkus-app-dependencies.txt is a listing only).
+# The aot-jar as Maven wrote it, timestamps kept (quarkus-app-dependencies.txt is a listing only),
+# then its ~170 dependency jars as one: each jar on the class path costs every start (MergeLibs.java
+# says why and what is kept).
 cp -a "$app/lib" "$app/app" "$app/quarkus" "$app/quarkus-run.jar" "$root/deployments/"
+java "$here/knative/MergeLibs.java" "$root/deployments" >&2
 chown -R 0:0 "$root"
 
 # ---- 4. the AOT cache ------------------------------------------------------------------------
