@@ -149,3 +149,73 @@ stand_in_api_server() {
   echo "the stand-in API server did not listen on $port" >&2
   exit 1
 }
+
+# stand_in_client DIR PORT: the JVM flags that point the function's Kubernetes client at the
+# stand-in API server of stand_in_api_server DIR PORT through fabric8's own configuration, as in a
+# pod: its URL, its CA, a bearer token, no kubeconfig or service account of this machine.
+stand_in_client() {
+  echo "-Dkubernetes.master=https://127.0.0.1:$2 -Dkubernetes.certs.ca.file=$1/ca.crt" \
+    "-Dkubernetes.auth.token=stand-in -Dkubernetes.auth.tryKubeConfig=false -Dkubernetes.auth.tryServiceAccount=false"
+}
+
+# launch_image SIDE CPUS EXTRA LOG: starts the function as the image of the checkout SIDE runs it
+# (knative/target/image/root: its jlinked JRE and AOT cache; knative/image.conf's JVM_FLAGS and
+# MALLOC_ARENA_MAX; the single-cluster overlay's memory limit as -XX:MaxRAM), EXTRA flags after
+# them, pinned to the taskset CPU list CPUS, output to LOG. It serves plain HTTP on $port, HTTPS on
+# $tls_port with $work/serving.crt and .key (ec_certificate), management on $management_port, and
+# reads ServiceAccounts from the stand-in API server on $api_port (stand_in_api_server "$work"
+# "$api_port"). Sets pid.
+launch_image() {
+  local side=$1 cpus=$2 extra=$3 log=$4 flags arena ram
+  flags=$(. "$side/knative/image.conf" && printf '%s' "$JVM_FLAGS")
+  arena=$(. "$side/knative/image.conf" && printf '%s' "$MALLOC_ARENA_MAX")
+  ram=$(max_ram_of "$side/knative/overlays/single-cluster/service.yaml")
+  # shellcheck disable=SC2046,SC2086  # flag lists
+  (cd "$side/knative/target/image/root/deployments" && exec env MALLOC_ARENA_MAX="$arena" taskset -c "$cpus" \
+    ../opt/java/bin/java -XX:AOTCache=app.aot $flags $ram $extra $(stand_in_client "$work" "$api_port") \
+    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
+    -Dquarkus.http.ssl-port="$tls_port" -Dquarkus.http.ssl.certificate.files="$work/serving.crt" \
+    -Dquarkus.http.ssl.certificate.key-files="$work/serving.key" \
+    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$management_port" -jar quarkus-run.jar) \
+    > "$log" 2>&1 &
+  pid=$!
+}
+
+# await_patch LOG: polls the function of launch_image over HTTPS until an answer to POST /mutate
+# (examples/irsa-pod.json) carries a patch; stops the script with LOG's tail if it exits first.
+await_patch() {
+  until curl -s -m 5 --cacert "$work/serving.crt" -H 'Content-Type: application/json' \
+    --data @"$here/examples/irsa-pod.json" "https://127.0.0.1:$tls_port/mutate" 2> /dev/null | grep -q '"patch"'; do
+    kill -0 "$pid" 2> /dev/null || { echo "the function exited:" >&2; tail -5 "$1" >&2; exit 1; }
+    sleep 0.01
+  done
+}
+
+# rss_mib PID: "<RSS MiB> <anonymous RSS MiB>" of the process.
+rss_mib() {
+  awk '/^VmRSS/ {r = $2} /^RssAnon/ {a = $2} END {print int(r / 1024), int(a / 1024)}' "/proc/$1/status"
+}
+
+# image_ab_setup NAME PORT: what the interleaved comparisons of two image builds (start-ab.sh,
+# memory-ab.sh) set up first. Resolves the two sides, $before and $after, from BEFORE and AFTER
+# (default: this checkout), checks that both have an image root, empties
+# $out, makes $work (removed on exit, with the function and the stand-in stopped), takes the fixed
+# ports PORT to PORT+3 ($api_port, $port, $tls_port, $management_port; each script has its own
+# range), starts the stand-in API server and makes the serving certificate.
+image_ab_setup() {
+  local name=$1 first=$2 side
+  before=$(cd "${BEFORE:-$here}" && pwd)
+  after=$(cd "${AFTER:-$here}" && pwd)
+  for side in "$before" "$after"; do
+    [ -x "$side/knative/target/image/root/opt/java/bin/java" ] && [ -f "$side/knative/target/image/root/deployments/app.aot" ] ||
+      { echo "$name: no image root in $side/knative/target: run knative/build-image.sh there first" >&2; exit 1; }
+  done
+  rm -rf "$out" && mkdir -p "$out"
+  work=$(mktemp -d)
+  api_pid=
+  pid=
+  trap 'kill $pid $api_pid 2>/dev/null || true; wait $pid $api_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+  api_port=$first port=$((first + 1)) tls_port=$((first + 2)) management_port=$((first + 3))
+  stand_in_api_server "$work" "$api_port"
+  ec_certificate "$work/serving"
+}

@@ -47,7 +47,7 @@ rm -rf "$out" && mkdir -p "$out"
 work=$(mktemp -d)
 api_pid=
 pid=
-trap 'kill $pid $api_pid 2>/dev/null; wait $pid $api_pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $pid $api_pid 2>/dev/null || true; wait $pid $api_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 # Fixed ports, as the other measurement scripts have theirs (18261-18263).
 api_port=18261 port=18262 management_port=18263
 stand_in_api_server "$work" "$api_port"
@@ -56,13 +56,11 @@ results=()
 for run in $(seq 1 "$runs"); do
   log=$work/run-$run.log
   start=$(date +%s%N)
-  # shellcheck disable=SC2086  # flag lists
+  # shellcheck disable=SC2046,SC2086  # flag lists
   (cd "$root/deployments" && exec env $image_env taskset -c "$cpus" ../opt/java/bin/java \
     -XX:AOTCache=app.aot $jvm_flags $max_ram ${EXTRA_FLAGS:-} \
     "-agentpath:$agent=start,event=itimer,interval=1ms,threads,file=$out/start-$run.collapsed,collapsed" \
-    -Dkubernetes.master="https://127.0.0.1:$api_port" -Dkubernetes.certs.ca.file="$work/ca.crt" \
-    -Dkubernetes.auth.token=profile -Dkubernetes.auth.tryKubeConfig=false \
-    -Dkubernetes.auth.tryServiceAccount=false -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
+    $(stand_in_client "$work" "$api_port") -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$management_port" -jar quarkus-run.jar) > "$log" 2>&1 &
   pid=$!
   until curl -s -m 5 -H 'Content-Type: application/json' --data @"$here/examples/irsa-pod.json" \

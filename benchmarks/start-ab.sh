@@ -28,54 +28,22 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/benchmarks/lib.sh"
-before=$(cd "${BEFORE:-$here}" && pwd)
-after=$(cd "${AFTER:-$here}" && pwd)
 rounds=${ROUNDS:-3}
 runs=${RUNS:-2}
 out=${OUT:-$here/benchmarks/target/start-ab}
-for side in "$before" "$after"; do
-  [ -x "$side/knative/target/image/root/opt/java/bin/java" ] && [ -f "$side/knative/target/image/root/deployments/app.aot" ] ||
-    { echo "start-ab: no image root in $side/knative/target: run knative/build-image.sh there first" >&2; exit 1; }
-done
-
-rm -rf "$out" && mkdir -p "$out"
-work=$(mktemp -d)
-api_pid=
-pid=
-trap 'kill $pid $api_pid 2>/dev/null; wait $pid $api_pid 2>/dev/null; rm -rf "$work"' EXIT
-# Fixed ports, as the other measurement scripts have theirs (18271-18274).
-api_port=18271 port=18272 tls_port=18273 management_port=18274
-stand_in_api_server "$work" "$api_port"
-ec_certificate "$work/serving"
+image_ab_setup start-ab 18271
 
 # start SIDE_DIR CPUS EXTRA: one cold start; prints "<ms to the first patched answer> <CPU ms> <RSS
 # MiB> <RssAnon MiB>".
 start() {
-  local side=$1 cpus=$2 extra=$3 flags arena ram begin end cpu_ms
-  flags=$(. "$side/knative/image.conf" && printf '%s' "$JVM_FLAGS")
-  arena=$(. "$side/knative/image.conf" && printf '%s' "$MALLOC_ARENA_MAX")
-  ram=$(max_ram_of "$side/knative/overlays/single-cluster/service.yaml")
+  local side=$1 cpus=$2 extra=$3 begin end cpu_ms
   begin=$(date +%s%N)
-  # shellcheck disable=SC2086  # flag lists
-  (cd "$side/knative/target/image/root/deployments" && exec env MALLOC_ARENA_MAX="$arena" taskset -c "$cpus" \
-    ../opt/java/bin/java -XX:AOTCache=app.aot $flags $ram $extra \
-    -Dkubernetes.master="https://127.0.0.1:$api_port" -Dkubernetes.certs.ca.file="$work/ca.crt" \
-    -Dkubernetes.auth.token=stand-in -Dkubernetes.auth.tryKubeConfig=false \
-    -Dkubernetes.auth.tryServiceAccount=false -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
-    -Dquarkus.http.ssl-port="$tls_port" -Dquarkus.http.ssl.certificate.files="$work/serving.crt" \
-    -Dquarkus.http.ssl.certificate.key-files="$work/serving.key" \
-    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$management_port" -jar quarkus-run.jar) \
-    > "$work/function.log" 2>&1 &
-  pid=$!
-  until curl -s -m 5 --cacert "$work/serving.crt" -H 'Content-Type: application/json' \
-    --data @"$here/examples/irsa-pod.json" "https://127.0.0.1:$tls_port/mutate" 2> /dev/null | grep -q '"patch"'; do
-    kill -0 "$pid" 2> /dev/null || { echo "start-ab: the function of $side exited:" >&2; tail -5 "$work/function.log" >&2; exit 1; }
-    sleep 0.01
-  done
+  launch_image "$side" "$cpus" "$extra" "$work/function.log"
+  await_patch "$work/function.log"
   end=$(date +%s%N)
   cpu_ms=$(awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$pid/stat")
   sleep 0.5 # what the first answer left behind settles
-  echo "$(((end - begin) / 1000000)) $cpu_ms $(awk '/^VmRSS/ {r = $2} /^RssAnon/ {a = $2} END {print int(r / 1024), int(a / 1024)}' "/proc/$pid/status")"
+  echo "$(((end - begin) / 1000000)) $cpu_ms $(rss_mib "$pid")"
   kill "$pid"; wait "$pid" 2> /dev/null || true
   pid=
 }
