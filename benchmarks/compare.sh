@@ -108,8 +108,7 @@ if [ $aot = 1 ]; then
   echo "training the AOT cache" >&2
   train_aot "$work" $train_port $train_api_port $train_tls_port $fn_management_port
 else
-  cp -a "$here/function/target/quarkus-app" "$work/app"
-  "$JAVA_HOME/bin/java" "$here/knative/MergeLibs.java" "$work/app" > /dev/null # as the image has it
+  image_app "$work"
 fi
 deployment_jvm
 deployment_flags="$jvm_flags $max_ram"

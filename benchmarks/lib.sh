@@ -74,16 +74,22 @@ max_ram_of() {
     *) echo "cannot read the memory limit '$limit' of $1" >&2; return 1 ;; esac
 }
 
-# train_aot DIR PORT API_PORT TLS_PORT [MANAGEMENT_PORT]: copies the packaged function to DIR/app, timestamps
-# kept (the AOT cache describes these exact jars), its dependency jars merged into one as the image
-# has them (knative/MergeLibs.java), and trains DIR/app/app.aot as
+# image_app DIR: the packaged function laid out as the image has it, in DIR/app: function/target/
+# quarkus-app copied with its timestamps (an AOT cache describes these exact jars), its dependency
+# jars merged into one (knative/MergeLibs.java).
+image_app() {
+  cp -a "$here/function/target/quarkus-app" "$1/app"
+  "$JAVA_HOME/bin/java" "$here/knative/MergeLibs.java" "$1/app" > /dev/null
+}
+
+# train_aot DIR PORT API_PORT TLS_PORT [MANAGEMENT_PORT]: the packaged function in DIR/app as the
+# image has it (image_app), and DIR/app/app.aot trained as
 # knative/build-image.sh does: the flags of image_jvm (call it first), the same reviews and the same
 # stand-in API server (knative/train-api), other paths (and the JDK here, the image's JRE there).
 # Run the function from DIR/app as `java ... -jar quarkus-run.jar` for the cache to apply.
 train_aot() {
   local dir=$1 port=$2 api_port=$3 tls_port=$4 management_port=${5:-9000}
-  cp -a "$here/function/target/quarkus-app" "$dir/app"
-  "$JAVA_HOME/bin/java" "$here/knative/MergeLibs.java" "$dir/app" > /dev/null
+  image_app "$dir"
   (cd "$dir/app" && PATH="$JAVA_HOME/bin:$PATH" JAVA_OPTS="$jvm_flags $max_ram" \
     TRAIN_API_DIR="$here/knative/train-api" TRAIN_API_PORT=$api_port TRAIN_TLS_PORT=$tls_port \
     TRAIN_MANAGEMENT_PORT=$management_port \
@@ -167,8 +173,7 @@ stand_in_client() {
 # "$api_port"). Sets pid.
 launch_image() {
   local side=$1 cpus=$2 extra=$3 log=$4 flags arena ram
-  flags=$(. "$side/knative/image.conf" && printf '%s' "$JVM_FLAGS")
-  arena=$(. "$side/knative/image.conf" && printf '%s' "$MALLOC_ARENA_MAX")
+  read -r arena flags < <(. "$side/knative/image.conf" && printf '%s %s\n' "$MALLOC_ARENA_MAX" "$JVM_FLAGS")
   ram=$(max_ram_of "$side/knative/overlays/single-cluster/service.yaml")
   # shellcheck disable=SC2046,SC2086  # flag lists
   (cd "$side/knative/target/image/root/deployments" && exec env MALLOC_ARENA_MAX="$arena" taskset -c "$cpus" \

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Enumeration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,10 +139,8 @@ public final class MergeLibs {
 
     /** The merged jar's content, gathered jar by jar in class-path order. */
     private static final class Merge {
-        /** Entry name to its bytes and time; insertion order is the output's order. */
+        /** Entry name to its content and the jar that supplied it; insertion order is the output's order. */
         final Map<String, Entry> entries = new LinkedHashMap<>();
-        /** Entry name to the jar that supplied it, for the multi-release check. */
-        final Map<String, String> origin = new HashMap<>();
         final Map<String, ByteArrayOutputStream> services = new TreeMap<>();
         boolean multiRelease;
 
@@ -179,8 +176,8 @@ public final class MergeLibs {
                         name = "META-INF/licenses/" + jarName + "/" + name.substring("META-INF/".length());
                     }
                     if (!entries.containsKey(name)) {
-                        entries.put(name, new Entry(entry.isDirectory() ? new byte[0] : read(jar, entry), entry.getTime()));
-                        origin.put(name, jarName);
+                        entries.put(name, new Entry(entry.isDirectory() ? new byte[0] : read(jar, entry), entry.getTime(),
+                                jarName));
                     }
                 }
             }
@@ -197,10 +194,10 @@ public final class MergeLibs {
                 return;
             }
             String base = rest.substring(slash + 1);
-            String earlier = origin.get(base);
-            if (earlier != null && !earlier.equals(jarName)) {
-                throw new IllegalStateException(name + " of " + jarName + " would replace " + base + " of " + earlier
-                        + ", which comes first on the class path");
+            Entry earlier = entries.get(base);
+            if (earlier != null && !earlier.jar().equals(jarName)) {
+                throw new IllegalStateException(name + " of " + jarName + " would replace " + base + " of "
+                        + earlier.jar() + ", which comes first on the class path");
             }
         }
 
@@ -228,7 +225,8 @@ public final class MergeLibs {
         }
     }
 
-    private record Entry(byte[] bytes, long time) {
+    /** One entry of the merged jar, and the jar it came from. */
+    private record Entry(byte[] bytes, long time, String jar) {
     }
 
     private static void put(ZipOutputStream zip, String name, byte[] bytes, long time) throws IOException {
