@@ -196,18 +196,23 @@ await_patch() {
   done
 }
 
+# cpu_ms PID: the CPU time, user and system, the process has used so far, in milliseconds.
+cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat"
+}
+
 # rss_mib PID: "<RSS MiB> <anonymous RSS MiB>" of the process.
 rss_mib() {
   awk '/^VmRSS/ {r = $2} /^RssAnon/ {a = $2} END {print int(r / 1024), int(a / 1024)}' "/proc/$1/status"
 }
 
-# image_ab_setup NAME PORT: what the interleaved comparisons of two image builds (start-ab.sh,
-# memory-ab.sh) set up first. Resolves the two sides, $before and $after, from BEFORE and AFTER
+# image_bench_setup NAME PORT: what the measurements of image builds (start-ab.sh, memory-ab.sh,
+# profile-start.sh) set up first. Resolves the two sides, $before and $after, from BEFORE and AFTER
 # (default: this checkout), checks that both have an image root, empties
 # $out, makes $work (removed on exit, with the function and the stand-in stopped), takes the fixed
 # ports PORT to PORT+3 ($api_port, $port, $tls_port, $management_port; each script has its own
 # range), starts the stand-in API server and makes the serving certificate.
-image_ab_setup() {
+image_bench_setup() {
   local name=$1 first=$2 side
   before=$(cd "${BEFORE:-$here}" && pwd)
   after=$(cd "${AFTER:-$here}" && pwd)

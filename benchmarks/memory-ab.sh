@@ -26,9 +26,21 @@ rate=${LOAD_RATE:-1000}
 seconds=${LOAD_SECONDS:-100}
 out=${OUT:-$here/benchmarks/target/memory-ab}
 review=$here/benchmarks/src/main/resources/fixtures/typical.json
-image_ab_setup memory-ab 18281
+image_bench_setup memory-ab 18281
 vegeta=$(vegeta_bin)
 printf 'POST https://127.0.0.1:%s/mutate\nContent-Type: application/json\n@%s\n\n' "$tls_port" "$review" > "$work/targets"
+
+# not_ok REPORT: how many answers in vegeta's JSON report were not 200.
+not_ok() {
+  python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["requests"] - r["status_codes"].get("200", 0))' "$1"
+}
+
+# collections GC_LOG: "<young collections> <heap MiB after the last collection>" from -Xlog:gc.
+collections() {
+  echo "$(grep -c 'Pause Young' "$1") $(grep 'Pause' "$1" | tail -1 | sed -n 's/.*(\([0-9]*\)M).*/\1/p')"
+}
 
 # run SIDE_DIR EXTRA: one start and its admissions; prints "<RSS> <anonymous> <RSS after> <anonymous
 # after> <answers not 200> <young collections> <heap MiB at the end>".
@@ -41,10 +53,7 @@ run() {
   "$vegeta" attack -targets="$work/targets" -root-certs="$work/serving.crt" -rate="$rate" -duration="${seconds}s" \
     -timeout=10s | "$vegeta" report -type=json > "$work/report.json"
   sleep 1
-  echo "$started $(rss_mib "$pid") $(python3 -c 'import json, sys
-r = json.load(open(sys.argv[1]))
-print(r["requests"] - r["status_codes"].get("200", 0))' "$work/report.json") $(grep -c 'Pause Young' "$work/gc.log")" \
-    "$(grep 'Pause' "$work/gc.log" | tail -1 | sed -n 's/.*(\([0-9]*\)M).*/\1/p')"
+  echo "$started $(rss_mib "$pid") $(not_ok "$work/report.json") $(collections "$work/gc.log")"
   kill "$pid"; wait "$pid" 2> /dev/null || true
   pid=
 }

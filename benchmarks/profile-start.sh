@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Where the CPU of a cold start goes: the image's own JVM (its jlinked JRE, AOT cache and flags,
-# knative/image.conf, the single-cluster overlay's memory limit as -XX:MaxRAM), started RUNS times
-# under async-profiler until its first answer to POST /mutate that carries a patch, its
+# Where the CPU of a cold start goes: the image's own JVM, started as start-ab.sh starts it
+# (launch_image in lib.sh: its jlinked JRE, AOT cache and flags, knative/image.conf, the
+# single-cluster overlay's memory limit as -XX:MaxRAM; HTTPS with an ECDSA P-256 certificate),
+# RUNS times under async-profiler until its first answer to POST /mutate that carries a patch, its
 # ServiceAccount read over TLS from a stand-in API server (knative/TrainApiServer.java, RSA 2048
 # certificate signed by a CA of its own, as a cluster's) through fabric8's own configuration, as in
 # a pod after a scale from zero. Each start's CPU time is sampled on every thread (itimer, 1 ms),
@@ -23,15 +24,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/benchmarks/lib.sh"
-root=$here/knative/target/image/root
 runs=${RUNS:-5}
 cpus=${CPUS:-0}
 top=${TOP:-30}
 out=${OUT:-$here/benchmarks/target/profile-start}
 version=${PROFILER_VERSION:-4.1}
-[ -x "$root/opt/java/bin/java" ] && [ -f "$root/deployments/app.aot" ] ||
-  { echo "profile-start: no image root at $root: run knative/build-image.sh first" >&2; exit 1; }
-image_jvm
 
 # async-profiler's agent, from its jar on Maven Central (the jar carries the native library).
 agent=$bench_cache/async-profiler-$version/libasyncProfiler.so
@@ -43,37 +40,23 @@ if [ ! -f "$agent" ]; then
   unzip -p "$jar" linux-x64/libasyncProfiler.so > "$agent.part" && mv "$agent.part" "$agent"
 fi
 
-rm -rf "$out" && mkdir -p "$out"
-work=$(mktemp -d)
-api_pid=
-pid=
-trap 'kill $pid $api_pid 2>/dev/null || true; wait $pid $api_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-# Fixed ports, as the other measurement scripts have theirs (18261-18263).
-api_port=18261 port=18262 management_port=18263
-stand_in_api_server "$work" "$api_port"
+# Fixed ports, as the other measurement scripts have theirs (18261-18264).
+image_bench_setup profile-start 18261
 
 results=()
 for run in $(seq 1 "$runs"); do
   log=$work/run-$run.log
   start=$(date +%s%N)
-  # shellcheck disable=SC2046,SC2086  # flag lists
-  (cd "$root/deployments" && exec env $image_env taskset -c "$cpus" ../opt/java/bin/java \
-    -XX:AOTCache=app.aot $jvm_flags $max_ram ${EXTRA_FLAGS:-} \
-    "-agentpath:$agent=start,event=itimer,interval=1ms,threads,file=$out/start-$run.collapsed,collapsed" \
-    $(stand_in_client "$work" "$api_port") -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
-    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$management_port" -jar quarkus-run.jar) > "$log" 2>&1 &
-  pid=$!
-  until curl -s -m 5 -H 'Content-Type: application/json' --data @"$here/examples/irsa-pod.json" \
-    "http://127.0.0.1:$port/mutate" 2> /dev/null | grep -q '"patch"'; do
-    kill -0 "$pid" 2> /dev/null || { echo "profile-start: the function exited:" >&2; tail -5 "$log" >&2; exit 1; }
-    sleep 0.01
-  done
+  launch_image "$here" "$cpus" \
+    "${EXTRA_FLAGS:-} -agentpath:$agent=start,event=itimer,interval=1ms,threads,file=$out/start-$run.collapsed,collapsed" \
+    "$log"
+  await_patch "$log"
   end=$(date +%s%N)
-  cpu_ms=$(awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$pid/stat")
+  used=$(cpu_ms "$pid")
   kill "$pid"; wait "$pid" 2> /dev/null || true
   pid=
-  results+=("$run $(((end - start) / 1000000)) $cpu_ms $(loadavg)")
-  echo "start $run: first patched answer after $(((end - start) / 1000000)) ms, CPU $cpu_ms ms, load $(loadavg)" >&2
+  results+=("$run $(((end - start) / 1000000)) $used $(loadavg)")
+  echo "start $run: first patched answer after $(((end - start) / 1000000)) ms, CPU $used ms, load $(loadavg)" >&2
 done
 
 printf '%s\n' "${results[@]}" > "$out/starts.tsv"

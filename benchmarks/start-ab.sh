@@ -31,19 +31,19 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${ROUNDS:-3}
 runs=${RUNS:-2}
 out=${OUT:-$here/benchmarks/target/start-ab}
-image_ab_setup start-ab 18271
+image_bench_setup start-ab 18271
 
 # start SIDE_DIR CPUS EXTRA: one cold start; prints "<ms to the first patched answer> <CPU ms> <RSS
 # MiB> <RssAnon MiB>".
 start() {
-  local side=$1 cpus=$2 extra=$3 begin end cpu_ms
+  local side=$1 cpus=$2 extra=$3 begin end used
   begin=$(date +%s%N)
   launch_image "$side" "$cpus" "$extra" "$work/function.log"
   await_patch "$work/function.log"
   end=$(date +%s%N)
-  cpu_ms=$(awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$pid/stat")
+  used=$(cpu_ms "$pid")
   sleep 0.5 # what the first answer left behind settles
-  echo "$(((end - begin) / 1000000)) $cpu_ms $(rss_mib "$pid")"
+  echo "$(((end - begin) / 1000000)) $used $(rss_mib "$pid")"
   kill "$pid"; wait "$pid" 2> /dev/null || true
   pid=
 }
