@@ -5,7 +5,7 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
  * The function's entry point: Quarkus's own start, after the one JVM setting its HTTPS server needs
- * before anything runs.
+ * before anything runs, with the JDK's one-time set-ups started beside it ({@link JdkWarmUp}).
  *
  * <pre>{@code
  * // what `java -jar quarkus-run.jar` runs; with -Dkeystore.pkcs12.keyPbeIterationCount=10000 on
@@ -40,6 +40,7 @@ public final class PodIdentityMain {
 
     public static void main(String... args) {
         inMemoryKeyStoresWithoutRounds();
+        JdkWarmUp.inBackground();
         Quarkus.run(args);
     }
 

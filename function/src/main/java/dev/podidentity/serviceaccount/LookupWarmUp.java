@@ -3,17 +3,13 @@ package dev.podidentity.serviceaccount;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.security.GeneralSecurityException;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
 import java.util.function.Supplier;
 
 /**
- * Builds a cluster's Kubernetes client, readies its reader of ServiceAccounts and the key exchange
- * of its first TLS handshake, on a background thread as the function starts: the first admission
- * after a scale from zero is already waiting, and it no longer pays for them. Nothing is connected
- * to and nothing is looked up. The cluster registry starts it for the default cluster, unless its
- * ServiceAccounts come from a file.
+ * Builds a cluster's Kubernetes client and readies its reader of ServiceAccounts, on a background
+ * thread as the function starts: the first admission after a scale from zero is already waiting,
+ * and it no longer pays for them. Nothing is connected to and nothing is looked up. The cluster
+ * registry starts it for the default cluster, unless its ServiceAccounts come from a file.
  *
  * <pre>{@code
  * LookupWarmUp.inBackground(() -> registry.api("default"));
@@ -22,13 +18,11 @@ import java.util.function.Supplier;
  * <p>Without the AOT cache, building the client (its HTTP client and TLS context) is a large share
  * of the first answer, done on one CPU while the other idles: warming up does it on that idle CPU
  * while Quarkus starts. With the cache, which makes loading classes cheap, what is left is code
- * that runs once, in the interpreter. The largest such piece on the first lookup is the JDK's table
- * of multiples of the P-256 generator, built when the first TLS 1.3 client hello makes its P-256
- * key share (the JDK offers one beside X25519's): about a tenth of a cold start's CPU time
- * (benchmarks/README.md, "Where the CPU of a cold start goes"). With a single CPU there is no idle one and warming
- * up would only compete with start-up, so nothing is warmed up. A warm-up that fails (no
- * credentials yet, say) only logs: the first admission meets the same failure and answers as
- * configured.
+ * that runs once, in the interpreter. The key exchange of the client's first TLS handshake needs
+ * no cluster and is readied earlier, from the start of the process ({@code JdkWarmUp}). With a
+ * single CPU there is no idle one and warming up would only compete with start-up, so nothing is
+ * warmed up. A warm-up that fails (no credentials yet, say) only logs: the first admission meets
+ * the same failure and answers as configured.
  */
 public final class LookupWarmUp {
 
@@ -50,8 +44,7 @@ public final class LookupWarmUp {
     }
 
     /**
-     * Builds the cluster's client, reads a ServiceAccount as lookups read them, and makes the key
-     * pairs of a TLS 1.3 client hello.
+     * Builds the cluster's client and reads a ServiceAccount as lookups read them.
      *
      * @return whether it did; a failure is only logged
      */
@@ -59,13 +52,8 @@ public final class LookupWarmUp {
         try {
             cluster.get();
             ServiceAccountJson.annotations(SERVICE_ACCOUNT);
-            // The key shares of a TLS 1.3 client hello, as the JDK makes them: X25519 and P-256.
-            KeyPairGenerator.getInstance("X25519").generateKeyPair();
-            KeyPairGenerator p256 = KeyPairGenerator.getInstance("EC");
-            p256.initialize(new ECGenParameterSpec("secp256r1"));
-            p256.generateKeyPair();
             return true;
-        } catch (RuntimeException | IOException | GeneralSecurityException e) {
+        } catch (RuntimeException | IOException e) {
             LOG.debugf(e, "warming up the Kubernetes client failed; the first lookup will build it");
             return false;
         }
