@@ -21,10 +21,10 @@ import java.time.Duration;
  * <ul>
  *   <li>the table of multiples of the P-256 generator, built in the interpreter the first time
  *       anything in the process multiplies that generator: signing the server's handshake with an
- *       ECDSA P-256 certificate, as cert-manager issues for the Deployment overlay, and the P-256
- *       key share of every TLS 1.3 client hello the JDK sends, to the API server too. About a tenth
+ *       ECDSA P-256 certificate, as cert-manager issues for the Deployment overlay. About a tenth
  *       of the CPU to the first patched answer;</li>
- *   <li>an X25519 key pair, the other key share of that client hello;</li>
+ *   <li>an X25519 and a P-384 key pair, the key shares of the client hello the JDK sends to the API
+ *       server, P-384 being the first NIST curve of the groups {@link PodIdentityMain} sets;</li>
  *   <li>{@link java.math.BigDecimal}'s class initialisation, which Micrometer's heap pressure gauge
  *       triggers through {@link Duration#dividedBy(Duration)} on the main thread while Quarkus
  *       starts.</li>
@@ -48,7 +48,7 @@ public final class JdkWarmUp {
     }
 
     /**
-     * Makes a P-256 and an X25519 key pair and divides one duration by another.
+     * Makes a P-256, an X25519 and a P-384 key pair and divides one duration by another.
      *
      * @return whether it did; a failure is only logged
      */
@@ -58,6 +58,9 @@ public final class JdkWarmUp {
             p256.initialize(new ECGenParameterSpec("secp256r1"));
             p256.generateKeyPair();
             KeyPairGenerator.getInstance("X25519").generateKeyPair();
+            KeyPairGenerator p384 = KeyPairGenerator.getInstance("EC");
+            p384.initialize(new ECGenParameterSpec("secp384r1"));
+            p384.generateKeyPair();
             return Duration.ofSeconds(1).dividedBy(Duration.ofMillis(1)) == 1000;
         } catch (GeneralSecurityException | RuntimeException e) {
             // The logger only now: this runs before Quarkus has set up logging, which the first
