@@ -186,11 +186,15 @@ launch_image() {
   pid=$!
 }
 
-# await_patch LOG: polls the function of launch_image over HTTPS until an answer to POST /mutate
-# (examples/irsa-pod.json) carries a patch; stops the script with LOG's tail if it exits first.
+# await_patch LOG [SCHEME]: polls the function of launch_image until an answer to POST /mutate
+# (examples/irsa-pod.json) carries a patch, over HTTPS (the default; the Deployment overlay's path)
+# or over plain HTTP with SCHEME http (the Knative overlays' path: TLS ends at the ingress, so the
+# function makes no server handshake); stops the script with LOG's tail if it exits first.
 await_patch() {
+  local url="https://127.0.0.1:$tls_port/mutate"
+  [ "${2:-https}" = http ] && url="http://127.0.0.1:$port/mutate"
   until curl -s -m 5 --cacert "$work/serving.crt" -H 'Content-Type: application/json' \
-    --data @"$here/examples/irsa-pod.json" "https://127.0.0.1:$tls_port/mutate" 2> /dev/null | grep -q '"patch"'; do
+    --data @"$here/examples/irsa-pod.json" "$url" 2> /dev/null | grep -q '"patch"'; do
     kill -0 "$pid" 2> /dev/null || { echo "the function exited:" >&2; tail -5 "$1" >&2; exit 1; }
     sleep 0.01
   done

@@ -22,6 +22,8 @@
 #
 # Environment: BEFORE, AFTER (checkouts whose knative/target/image/root and knative/image.conf make
 # each side; default this one), EXTRA_BEFORE, EXTRA_AFTER (JVM flags added after that side's),
+# SERVE (https; http polls the plain HTTP port instead, as the Knative ingress calls the function,
+# so the start makes no server handshake),
 # CPUS ("0 0,1": taskset CPU lists, measured one after the other), ROUNDS (3), RUNS (2 starts per
 # side and round), OUT (benchmarks/target/start-ab). Needs openssl, curl, python3, taskset and the
 # JDK on the PATH for the stand-in; Linux.
@@ -39,7 +41,7 @@ start() {
   local side=$1 cpus=$2 extra=$3 begin end used
   begin=$(date +%s%N)
   launch_image "$side" "$cpus" "$extra" "$work/function.log"
-  await_patch "$work/function.log"
+  await_patch "$work/function.log" "${SERVE:-https}"
   end=$(date +%s%N)
   used=$(cpu_ms "$pid")
   sleep 0.5 # what the first answer left behind settles
@@ -64,13 +66,13 @@ for cpus in ${CPUS:-0 0,1}; do
   done
 done
 
-python3 - "$out/starts.tsv" "$before ${EXTRA_BEFORE:-}" "$after ${EXTRA_AFTER:-}" << 'EOF' | tee "$out/start-ab.md"
+python3 - "$out/starts.tsv" "$before ${EXTRA_BEFORE:-}" "$after ${EXTRA_AFTER:-}" "${SERVE:-https}" << 'EOF' | tee "$out/start-ab.md"
 import collections, statistics, sys
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     cpus, side, wall, cpu, rss, anon, load = line.split()
     rows[cpus, side].append((int(wall), int(cpu), int(rss), int(anon), float(load)))
-print(f"before: `{sys.argv[2].strip()}`; after: `{sys.argv[3].strip()}`\n")
+print(f"before: `{sys.argv[2].strip()}`; after: `{sys.argv[3].strip()}`; first patched answer over {sys.argv[4].upper()}\n")
 print("| CPUs | side | first patched answer, median (ms) | each start (ms) | CPU used, median (ms) | RSS (anonymous), MiB | load average |")
 print("|---|---|---:|---|---:|---|---|")
 for (cpus, side), starts in rows.items():
