@@ -54,13 +54,9 @@ public final class JdkWarmUp {
      */
     static boolean warm() {
         try {
-            KeyPairGenerator p256 = KeyPairGenerator.getInstance("EC");
-            p256.initialize(new ECGenParameterSpec("secp256r1"));
-            p256.generateKeyPair();
+            ecKeyPair("secp256r1");
             KeyPairGenerator.getInstance("X25519").generateKeyPair();
-            KeyPairGenerator p384 = KeyPairGenerator.getInstance("EC");
-            p384.initialize(new ECGenParameterSpec("secp384r1"));
-            p384.generateKeyPair();
+            ecKeyPair("secp384r1");
             return Duration.ofSeconds(1).dividedBy(Duration.ofMillis(1)) == 1000;
         } catch (GeneralSecurityException | RuntimeException e) {
             // The logger only now: this runs before Quarkus has set up logging, which the first
@@ -68,5 +64,11 @@ public final class JdkWarmUp {
             Logger.getLogger(JdkWarmUp.class).debugf(e, "warming up the JDK failed; whatever needs it will set it up itself");
             return false;
         }
+    }
+
+    private static void ecKeyPair(String curve) throws GeneralSecurityException {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec(curve));
+        generator.generateKeyPair();
     }
 }

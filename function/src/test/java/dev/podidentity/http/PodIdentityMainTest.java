@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +29,9 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+// Contract: docs/contract.md#tls
 /**
  * The entry point's JDK settings, checked on what the JDK then does. A key put into a PKCS12 key
  * store, as Vert.x does with the HTTPS server's PEM key, is encrypted with one round of key
@@ -115,34 +119,40 @@ class PodIdentityMainTest {
 
     @Test
     void aClientHelloWithTheGroupsSharesX25519AndP384Keys() throws Exception {
-        SSLEngine client = SSLContext.getDefault().createSSLEngine("kube-apiserver", 443);
-        client.setUseClientMode(true);
-        SSLParameters parameters = client.getSSLParameters();
-        parameters.setProtocols(new String[] {"TLSv1.3"});
-        parameters.setNamedGroups(PodIdentityMain.GROUPS_P384_FIRST.split(","));
-        client.setSSLParameters(parameters);
-
-        assertEquals(List.of(X25519, SECP384R1), keyShareGroups(client));
+        assertEquals(List.of(X25519, SECP384R1), keyShareGroups(PodIdentityMain.GROUPS_P384_FIRST.split(",")));
     }
 
     @Test
     void byDefaultTheJdkSharesAP256Key() throws Exception {
-        SSLEngine client = SSLContext.getDefault().createSSLEngine("kube-apiserver", 443);
-        client.setUseClientMode(true);
-        SSLParameters parameters = client.getSSLParameters();
-        parameters.setProtocols(new String[] {"TLSv1.3"});
-        parameters.setNamedGroups(SSLContext.getDefault().getSupportedSSLParameters().getNamedGroups());
-        client.setSSLParameters(parameters);
+        assertEquals(List.of(X25519, SECP256R1),
+                keyShareGroups(SSLContext.getDefault().getDefaultSSLParameters().getNamedGroups()));
+    }
 
-        assertEquals(List.of(X25519, SECP256R1), keyShareGroups(client));
+    @Test
+    void theContractStatesTheValuesTheEntryPointSets() throws Exception {
+        String contract = Files.readString(Path.of("../docs/contract.md"));
+
+        assertTrue(contract.contains("| `" + PodIdentityMain.KEY_PBE_ITERATION_COUNT + "` | `1` |"),
+                "docs/contract.md#tls does not state the key store rounds the entry point sets");
+        assertTrue(contract.contains("| `" + PodIdentityMain.NAMED_GROUPS + "` | `" + PodIdentityMain.GROUPS_P384_FIRST
+                + "` |"), "docs/contract.md#tls does not state the groups the entry point sets");
     }
 
     private static final int X25519 = 0x001d;
     private static final int SECP256R1 = 0x0017;
     private static final int SECP384R1 = 0x0018;
 
-    /** The groups of the key shares in the client hello that {@code client} writes first (RFC 8446, 4.2.8). */
-    private static List<Integer> keyShareGroups(SSLEngine client) throws Exception {
+    /**
+     * The groups of the key shares in the first client hello of a TLS 1.3 engine given {@code namedGroups}
+     * (RFC 8446, 4.2.8).
+     */
+    private static List<Integer> keyShareGroups(String[] namedGroups) throws Exception {
+        SSLEngine client = SSLContext.getDefault().createSSLEngine("kube-apiserver", 443);
+        client.setUseClientMode(true);
+        SSLParameters parameters = client.getSSLParameters();
+        parameters.setProtocols(new String[] {"TLSv1.3"});
+        parameters.setNamedGroups(namedGroups);
+        client.setSSLParameters(parameters);
         ByteBuffer out = ByteBuffer.allocate(client.getSession().getPacketBufferSize());
         client.beginHandshake();
         client.wrap(ByteBuffer.allocate(0), out);
