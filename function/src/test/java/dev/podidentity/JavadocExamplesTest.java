@@ -86,6 +86,7 @@ class JavadocExamplesTest {
             "httpRequest", "io.vertx.core.http.HttpServerRequest",
             "identity", "Identity",
             "keys", "java.util.List<java.security.PublicKey>",
+            "meterRegistry", "io.micrometer.core.instrument.MeterRegistry",
             "metrics", "Metrics",
             "mutation", "Mutation",
             "objectMapper", "com.fasterxml.jackson.databind.ObjectMapper",

@@ -12,6 +12,7 @@ import dev.podidentity.identity.KubernetesRoleMappings;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 import dev.podidentity.metrics.ClusterMetrics;
+import dev.podidentity.metrics.JvmMetrics;
 import dev.podidentity.metrics.Metrics;
 import dev.podidentity.serviceaccount.ApiGuard;
 import dev.podidentity.serviceaccount.ClusterApi;
@@ -68,6 +69,7 @@ public class ClusterFactory {
     private final Ticker ticker;
     private final ExecutorService executor;
     private final Metrics metrics;
+    private final JvmMetrics jvmMetrics;
     private final InFlightBytes inFlight;
     private final Instance<Config> environment;
     private final AnswerLimits answerLimits;
@@ -78,7 +80,7 @@ public class ClusterFactory {
      *     asked only for a cluster reached {@link ClusterAccess.FromEnvironment from the environment}
      */
     public ClusterFactory(PodIdentityConfig config, LookupSettings lookupSettings, Ticker ticker,
-            @LookupExecutor ExecutorService executor, Metrics metrics, InFlightBytes inFlight,
+            @LookupExecutor ExecutorService executor, Metrics metrics, JvmMetrics jvmMetrics, InFlightBytes inFlight,
             Instance<Config> environment) {
         this.lookup = config.lookup();
         this.fileCheckInterval = config.fileCheckInterval();
@@ -86,6 +88,7 @@ public class ClusterFactory {
         this.ticker = ticker;
         this.executor = executor;
         this.metrics = metrics;
+        this.jvmMetrics = jvmMetrics;
         this.inFlight = inFlight;
         this.environment = environment;
         // Invalid limits fail the start, not the first request.
@@ -123,8 +126,8 @@ public class ClusterFactory {
                 : PodIdentityAssociations.watching(settings.associationsFile(), fileCheckInterval);
         IdentityResolver resolver = new IdentityResolver(settings.identity(), serviceAccounts, associations, mappings,
                 RANDOM);
-        AdmissionHandler handler = new AdmissionHandler(id, resolver, decisionLog.andThen(clusterMetrics),
-                answerLimits, inFlight);
+        AdmissionHandler handler = new AdmissionHandler(id, resolver,
+                decisionLog.andThen(clusterMetrics).andThen(jvmMetrics), answerLimits, inFlight);
         return new ServedCluster(settings, handler, api);
     }
 

@@ -25,9 +25,9 @@ import java.time.Duration;
  *       of the CPU to the first patched answer;</li>
  *   <li>an X25519 and a P-384 key pair, the key shares of the client hello the JDK sends to the API
  *       server, P-384 being the first NIST curve of the groups {@link PodIdentityMain} sets;</li>
- *   <li>{@link java.math.BigDecimal}'s class initialisation, which Micrometer's heap pressure gauge
- *       triggers through {@link Duration#dividedBy(Duration)} on the main thread while Quarkus
- *       starts.</li>
+ *   <li>{@link java.math.BigDecimal}'s class initialisation (here through
+ *       {@link Duration#dividedBy(Duration)}), which Jackson's parser triggers on the event loop
+ *       when it reads the first admission.</li>
  * </ul>
  *
  * <p>Nothing is connected to and nothing read. With a single CPU there is no idle one and this

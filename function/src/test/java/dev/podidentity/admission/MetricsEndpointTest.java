@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.podidentity.Eventually.eventually;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,6 +68,24 @@ public class MetricsEndpointTest {
         for (String le : new String[] {"0.001", "0.002", "0.003", "0.005", "0.007", "0.01"}) {
             assertTrue(after.contains("pod_identity_admission_duration_seconds_bucket{cluster=\"default\",le=\"" + le + "\"}"),
                     "bucket " + le);
+        }
+    }
+
+    // Contract: docs/contract.md#metrics
+    @Test
+    void theJvmAndProcessMetricsAreServedOnceAnAdmissionWasDecided() throws Exception {
+        post("irsa-pod");
+        String[] families = {"jvm_classes_loaded_classes", "jvm_gc_overhead", "jvm_memory_used_bytes",
+            "jvm_threads_live_threads", "jvm_info_total", "jvm_gc_memory_allocated_bytes_total",
+            "process_uptime_seconds", "system_cpu_count", "process_files_open_files"};
+        eventually(() -> {
+            String metrics = scrape();
+            return java.util.Arrays.stream(families).allMatch(f -> metrics.contains("\n" + f));
+        }, "the JVM and process metrics on /q/metrics: " + String.join(", ", families));
+        String metrics = scrape();
+        for (String family : families) {
+            assertEquals(1, Pattern.compile("(?m)^# TYPE " + family.replaceAll("_total$", "") + " ").matcher(metrics)
+                    .results().count(), family + " is served once");
         }
     }
 

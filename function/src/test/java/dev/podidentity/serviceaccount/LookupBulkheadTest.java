@@ -31,8 +31,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
+import static dev.podidentity.Eventually.eventually;
 import static dev.podidentity.TestJson.MAPPER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -99,14 +99,6 @@ class LookupBulkheadTest {
             answers.add(threads.submit(() -> handler.handle(TestJson.review(pod)).response()));
         }
         return answers;
-    }
-
-    static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); // a bound for a stuck test, not a timing
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, what);
-            Thread.sleep(5);
-        }
     }
 
     static long done(List<Future<AdmissionReviewAnswer.Response>> answers) {
