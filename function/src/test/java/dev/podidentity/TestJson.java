@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.flipkart.zjsonpatch.JsonPatch;
 
+import dev.podidentity.admission.AdmissionJson;
 import dev.podidentity.admission.AdmissionReview;
 
 import java.io.IOException;
@@ -22,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** JSON helpers for tests: parse, apply an RFC 6902 patch, read env, and check nothing was lost. */
 public final class TestJson {
 
-    public static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Reads and writes admission reviews as the function does (AdmissionJson). */
+    public static final ObjectMapper MAPPER = new ObjectMapper().registerModule(AdmissionJson.module());
 
     private TestJson() {
     }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import dev.podidentity.admission.AdmissionHandler;
+import dev.podidentity.admission.AdmissionJson;
 import dev.podidentity.admission.AdmissionReviewAnswer;
 import dev.podidentity.admission.AdmissionReviewAnswerWriter;
 import dev.podidentity.admission.JsonLimits;
@@ -131,6 +132,7 @@ public class AdmissionBenchmarks {
         request = Fixtures.load(fixture);
         mapper = new ObjectMapper();
         new JsonLimits().customize(mapper); // as the function's mapper is configured
+        new AdmissionJson().customize(mapper);
         treeReader = mapper.readerFor(JsonNode.class);
         reviewReader = mapper.readerFor(dev.podidentity.admission.AdmissionReview.class);
         factory = mapper.getFactory();

@@ -1,10 +1,8 @@
 package dev.podidentity.admission;
 
-import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
-
 /**
  * An {@code AdmissionReview} as it arrived, read in one streaming pass by
- * {@link AdmissionReviewReader}; {@link #request(AdmissionReview)} says whether it is one this
+ * {@link AdmissionReviewReader} (an ObjectMapper has it from {@link AdmissionJson}); {@link #request(AdmissionReview)} says whether it is one this
  * function can answer.
  *
  * <pre>{@code
@@ -18,7 +16,6 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
  * @param request the request, or null when the review has none or it is not an object
  * @param requestProblem why {@code request} is unusable although present, or null
  */
-@JsonDeserialize(using = AdmissionReviewReader.class)
 public record AdmissionReview(boolean object, String kind, AdmissionRequest request, String requestProblem) {
 
     /**

@@ -1,7 +1,5 @@
 package dev.podidentity.admission;
 
-import com.fasterxml.jackson.databind.annotation.JsonSerialize;
-
 import java.util.List;
 
 /**
@@ -17,7 +15,6 @@ import java.util.List;
  * @param kind echoed from the request
  * @param response the decision
  */
-@JsonSerialize(using = AdmissionReviewAnswerWriter.class)
 public record AdmissionReviewAnswer(String apiVersion, String kind, Response response) {
 
     public static AdmissionReviewAnswer of(AdmissionRequest request, Response response) {

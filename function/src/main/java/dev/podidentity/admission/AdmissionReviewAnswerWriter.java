@@ -11,7 +11,7 @@ import java.io.IOException;
 /**
  * Writes an {@link AdmissionReviewAnswer} field by field: what Jackson would write for the
  * records, without introspecting them on every answer. Used for every answer, directly by
- * {@link #toBytes} and by Funqy through Jackson (the record is annotated with it).
+ * {@link #toBytes} and by Funqy through Jackson ({@link AdmissionJson} registers it).
  *
  * <pre>{@code
  * byte[] body = AdmissionReviewAnswerWriter.toBytes(answer);

@@ -18,7 +18,7 @@ import java.io.IOException;
  * every pod field the rules do not read are skipped token by token.
  *
  * <pre>{@code
- * ObjectReader reviews = objectMapper.readerFor(AdmissionReview.class); // uses this reader
+ * ObjectReader reviews = objectMapper.readerFor(AdmissionReview.class); // this reader, by AdmissionJson
  * AdmissionReview review = reviews.readValue(bodyBytes);
  * }</pre>
  *

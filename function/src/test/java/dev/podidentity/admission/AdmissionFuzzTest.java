@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 // Contract: docs/contract.md#http-errors, docs/contract.md#patch-shape
 class AdmissionFuzzTest {
 
-    /** Configured as the function's ObjectMapper is (JsonLimits). */
+    /** Configured as the function's ObjectMapper is (JsonLimits, AdmissionJson). */
     static final ObjectMapper MAPPER = configured();
 
     /** Every ServiceAccount exists and has a role, so every readable pod is mutated. */
@@ -49,6 +49,7 @@ class AdmissionFuzzTest {
     static ObjectMapper configured() {
         ObjectMapper mapper = new JsonMapper();
         new JsonLimits().customize(mapper);
+        new AdmissionJson().customize(mapper);
         return mapper;
     }
 

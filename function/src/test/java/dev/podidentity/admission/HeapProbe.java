@@ -48,6 +48,7 @@ public final class HeapProbe {
     public static void main(String[] args) throws Exception {
         ObjectMapper mapper = new ObjectMapper();
         new JsonLimits().customize(mapper);
+        new AdmissionJson().customize(mapper);
         ObjectReader reviews = mapper.readerFor(AdmissionReview.class);
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.builder().region("eu-west-1").build(),
                 ref -> Optional.of(new ServiceAccount(ref, Map.of("eks.amazonaws.com/role-arn", ROLE))),
