@@ -75,7 +75,7 @@ class JavadocExamplesTest {
             "body", "byte[]",
             "bodyBytes", "byte[]",
             "cause", "Throwable",
-            "client", "io.fabric8.kubernetes.client.KubernetesClient",
+            "client", "ApiServerClient",
             "contentLength", "long",
             "decision", "Decision",
             "e", "io.fabric8.kubernetes.client.KubernetesClientException",

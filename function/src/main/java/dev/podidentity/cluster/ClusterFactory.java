@@ -15,6 +15,7 @@ import dev.podidentity.metrics.ClusterMetrics;
 import dev.podidentity.metrics.JvmMetrics;
 import dev.podidentity.metrics.Metrics;
 import dev.podidentity.serviceaccount.ApiGuard;
+import dev.podidentity.serviceaccount.ApiServerClient;
 import dev.podidentity.serviceaccount.ClusterApi;
 import dev.podidentity.serviceaccount.KubernetesClients;
 import dev.podidentity.serviceaccount.KubernetesServiceAccounts;
@@ -25,7 +26,6 @@ import dev.podidentity.serviceaccount.ServiceAccountFile;
 import dev.podidentity.serviceaccount.ServiceAccountSource;
 
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.KubernetesClient;
 
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
@@ -112,12 +112,12 @@ public class ClusterFactory {
             LOG.infof("cluster %s: ServiceAccounts from the file %s", id, file.file());
             serviceAccounts = ServiceAccountFile.watching(file.file(), fileCheckInterval);
         } else {
-            KubernetesClient client = client(id, settings.access());
+            ApiServerClient client = client(id, settings.access());
             api = new ClusterApi(id, client, new ApiGuard(id, lookupSettings, bulkhead(), clusterMetrics));
             serviceAccounts = new KubernetesServiceAccounts(client, api.guard(), lookupSettings, ticker, executor,
                     clusterMetrics);
             LOG.infof("cluster %s: ServiceAccounts from the API server at %s", id,
-                    client.getConfiguration().getMasterUrl());
+                    client.masterUrl());
         }
         RoleMappingSource mappings = settings.mappings() == null ? RoleMappingSource.NONE
                 : new KubernetesRoleMappings(api.client(), api.guard(), settings.mappings().namespace(),
@@ -136,7 +136,7 @@ public class ClusterFactory {
         return LookupBulkhead.of(lookup.maxConcurrent(), lookup.maxQueued(), lookupSettings.budget());
     }
 
-    private KubernetesClient client(String id, ClusterAccess access) {
+    private ApiServerClient client(String id, ClusterAccess access) {
         Duration timeout = lookupSettings.requestTimeout();
         return switch (access) {
             case ClusterAccess.ApiServerUrl url -> KubernetesClients.forUrl(url.url(), url.tokenFile(), url.caFile(),

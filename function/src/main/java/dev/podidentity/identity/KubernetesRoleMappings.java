@@ -2,12 +2,14 @@ package dev.podidentity.identity;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 
-import dev.podidentity.serviceaccount.ApiGuard;
-import dev.podidentity.serviceaccount.CachedLookup;
-import dev.podidentity.serviceaccount.LookupSettings;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.client.KubernetesClient;
+import dev.podidentity.serviceaccount.ApiGuard;
+import dev.podidentity.serviceaccount.ApiServerClient;
+import dev.podidentity.serviceaccount.CachedLookup;
+import dev.podidentity.serviceaccount.LookupFailedException;
+import dev.podidentity.serviceaccount.LookupSettings;
 
 import org.jboss.logging.Logger;
 
@@ -27,17 +29,19 @@ import java.util.concurrent.Executor;
 public final class KubernetesRoleMappings implements RoleMappingSource {
 
     private static final Logger LOG = Logger.getLogger(KubernetesRoleMappings.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CachedLookup<String, RoleMappings> lookup;
     private final String key;
 
-    public KubernetesRoleMappings(KubernetesClient client, ApiGuard guard, String namespace, String name,
+    public KubernetesRoleMappings(ApiServerClient client, ApiGuard guard, String namespace, String name,
             LookupSettings settings, Ticker ticker, Executor executor) {
         this.key = namespace + "/" + name;
+        String path = "/api/v1/namespaces/" + namespace + "/configmaps/" + name;
         this.lookup = new CachedLookup<>("mapping ConfigMap", k -> {
-            ConfigMap configMap = guard.call("GET ConfigMap " + k,
-                    () -> client.configMaps().inNamespace(namespace).withName(name).get());
-            return parse(configMap);
+            String what = "GET ConfigMap " + k;
+            String json = guard.call(what, () -> client.getOrNull(path));
+            return json == null ? RoleMappings.EMPTY : parse(what, json);
         }, settings, ticker, executor);
     }
 
@@ -46,12 +50,19 @@ public final class KubernetesRoleMappings implements RoleMappingSource {
         return lookup.get(key);
     }
 
-    private RoleMappings parse(ConfigMap configMap) {
-        if (configMap == null || configMap.getData() == null) {
+    /** The mappings under the ConfigMap's key {@code config}; none when it has no such key. */
+    private RoleMappings parse(String what, String json) {
+        JsonNode config;
+        try {
+            config = JSON.readTree(json).path("data").path("config");
+        } catch (IOException e) {
+            throw new LookupFailedException(what + ": the API server's answer is not a ConfigMap: " + e.getMessage(), e);
+        }
+        if (!config.isTextual()) {
             return RoleMappings.EMPTY;
         }
         try {
-            return RoleMappings.parse(configMap.getData().get("config"));
+            return RoleMappings.parse(config.textValue());
         } catch (IOException e) {
             LOG.errorf("ConfigMap %s key config is not a JSON object of mappings; nothing is mapped: %s", key,
                     e.getMessage());

@@ -145,7 +145,7 @@ public class OidcEndpoints {
     private Source fromApiServer(ClusterApi api) {
         CachedLookup<String, String> lookup = new CachedLookup<>("JWKS", path -> checkedJwks(api.cluster(),
                 api.guard().call("GET " + path,
-                        () -> api.client().raw(api.client().getMasterUrl().toString().replaceAll("/$", "") + path))),
+                        () -> api.client().get(path))),
                 new LookupSettings(lookupSettings.requestTimeout(), lookupSettings.maxRetries(),
                         lookupSettings.retryDelay(), lookupSettings.retryJitter(), lookupSettings.budget(),
                         Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofHours(24), 10,

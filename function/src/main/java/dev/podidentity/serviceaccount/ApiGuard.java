@@ -20,8 +20,8 @@ import java.util.concurrent.Callable;
  *
  * <pre>{@code
  * ApiGuard guard = new ApiGuard("prod-eu", LookupSettings.defaults());
- * var sa = guard.call("GET ServiceAccount shop/api",
- *         () -> client.serviceAccounts().inNamespace("shop").withName("api").get());
+ * String json = guard.call("GET ServiceAccount shop/api",
+ *         () -> client.getOrNull("/api/v1/namespaces/shop/serviceaccounts/api"));
  * }</pre>
  *
  * <p>fabric8's own retries must be off ({@code requestRetryBackoffLimit=0}) so that this policy

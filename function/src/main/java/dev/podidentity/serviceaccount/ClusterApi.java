@@ -1,7 +1,5 @@
 package dev.podidentity.serviceaccount;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-
 /**
  * One cluster's API server as the function uses it: a client and the fault-tolerance policy that
  * every call to that server goes through (so one circuit breaker covers all of them).
@@ -11,10 +9,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
  * }</pre>
  *
  * @param cluster the cluster id, for messages and metrics
- * @param client the fabric8 client, with its own retries off
+ * @param client the API server's client, with fabric8's own retries off
  * @param guard timeout, retries and circuit breaker
  */
-public record ClusterApi(String cluster, KubernetesClient client, ApiGuard guard) implements AutoCloseable {
+public record ClusterApi(String cluster, ApiServerClient client, ApiGuard guard) implements AutoCloseable {
 
     @Override
     public void close() {

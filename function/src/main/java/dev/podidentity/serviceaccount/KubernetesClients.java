@@ -2,8 +2,6 @@ package dev.podidentity.serviceaccount;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,11 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Builds the fabric8 clients the function talks to API servers with, from runtime properties
+ * Builds the {@link ApiServerClient}s the function talks to API servers with, from runtime properties
  * ({@code quarkus.kubernetes-client.*} is fixed at build time, so it cannot serve a deployed image).
  *
  * <pre>{@code
- * KubernetesClient client = KubernetesClients.forUrl("https://10.0.0.1:6443",
+ * ApiServerClient client = KubernetesClients.forUrl("https://10.0.0.1:6443",
  *         Path.of("/var/run/secrets/token"), Path.of("/var/run/secrets/ca.crt"), false, Duration.ofSeconds(1));
  * }</pre>
  *
@@ -30,7 +28,7 @@ public final class KubernetesClients {
     }
 
     /** An API server at a URL, with a bearer token re-read from its file (tokens rotate), and a CA. */
-    public static KubernetesClient forUrl(String url, Path tokenFile, Path caFile, boolean insecureSkipTlsVerify,
+    public static ApiServerClient forUrl(String url, Path tokenFile, Path caFile, boolean insecureSkipTlsVerify,
             Duration requestTimeout) {
         ConfigBuilder config = new ConfigBuilder(Config.empty()).withMasterUrl(url);
         if (tokenFile != null) {
@@ -44,18 +42,18 @@ public final class KubernetesClients {
     }
 
     /** A copy of an existing configuration (in-cluster, {@code KUBECONFIG}, or Quarkus's own). */
-    public static KubernetesClient from(Config base, Duration requestTimeout) {
+    public static ApiServerClient from(Config base, Duration requestTimeout) {
         return build(new ConfigBuilder(base), requestTimeout);
     }
 
-    private static KubernetesClient build(ConfigBuilder config, Duration requestTimeout) {
+    private static ApiServerClient build(ConfigBuilder config, Duration requestTimeout) {
         int millis = (int) Math.min(Integer.MAX_VALUE, requestTimeout.toMillis());
         Config built = config
                 .withRequestRetryBackoffLimit(0)
                 .withRequestTimeout(millis)
                 .withConnectionTimeout(millis)
                 .build();
-        return new KubernetesClientBuilder().withConfig(built).build();
+        return ApiServerClient.of(built);
     }
 
     private static String readToken(Path tokenFile) {

@@ -2,9 +2,6 @@ package dev.podidentity.serviceaccount;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -22,17 +19,17 @@ import java.util.concurrent.Executor;
  */
 public final class KubernetesServiceAccounts implements ServiceAccountSource {
 
-    private final KubernetesClient client;
+    private final ApiServerClient client;
     private final ApiGuard guard;
     private final CachedLookup<ServiceAccountRef, Optional<ServiceAccount>> lookup;
 
-    public KubernetesServiceAccounts(KubernetesClient client, ApiGuard guard, LookupSettings settings, Ticker ticker,
+    public KubernetesServiceAccounts(ApiServerClient client, ApiGuard guard, LookupSettings settings, Ticker ticker,
             Executor executor) {
         this(client, guard, settings, ticker, executor, LookupListener.NONE);
     }
 
     /** @param listener told about cache hits, misses and stale answers, for metrics */
-    public KubernetesServiceAccounts(KubernetesClient client, ApiGuard guard, LookupSettings settings, Ticker ticker,
+    public KubernetesServiceAccounts(ApiServerClient client, ApiGuard guard, LookupSettings settings, Ticker ticker,
             Executor executor, LookupListener listener) {
         this.client = client;
         this.guard = guard;
@@ -55,16 +52,8 @@ public final class KubernetesServiceAccounts implements ServiceAccountSource {
      */
     Optional<ServiceAccount> fetch(ServiceAccountRef ref) {
         String what = "GET ServiceAccount " + ref;
-        String json = guard.call(what, () -> {
-            try {
-                return client.raw("/api/v1/namespaces/" + ref.namespace() + "/serviceaccounts/" + ref.name());
-            } catch (KubernetesClientException e) {
-                if (e.getCode() == 404) {
-                    return null;
-                }
-                throw e;
-            }
-        });
+        String json = guard.call(what,
+                () -> client.getOrNull("/api/v1/namespaces/" + ref.namespace() + "/serviceaccounts/" + ref.name()));
         if (json == null) {
             return Optional.empty();
         }

@@ -15,7 +15,6 @@ import dev.podidentity.identity.IdentitySettings;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 
 import org.junit.jupiter.api.AfterEach;
@@ -78,7 +77,7 @@ class ApiFaultTest {
     }
 
     WireMockServer api;
-    KubernetesClient client;
+    ApiServerClient client;
     ApiGuard guard;
     ExecutorService executor;
     final FakeTicker ticker = new FakeTicker();
