@@ -9,6 +9,7 @@ import dev.podidentity.serviceaccount.KubernetesClients;
 import dev.podidentity.serviceaccount.LookupFailedException;
 import dev.podidentity.serviceaccount.LookupSettings;
 import dev.podidentity.serviceaccount.ServiceAccountRef;
+import dev.podidentity.serviceaccount.TestLookupSettings;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,7 +54,7 @@ class KubernetesRoleMappingsTest {
     }
 
     RoleMappings current() {
-        LookupSettings settings = LookupSettings.defaults();
+        LookupSettings settings = TestLookupSettings.UNHURRIED;
         return new KubernetesRoleMappings(client, new ApiGuard("test", settings), "eks", "pod-identity-webhook",
                 settings, Ticker.systemTicker(), executor).current();
     }
@@ -81,6 +82,7 @@ class KubernetesRoleMappingsTest {
     void anAnswerThatIsNotJsonIsALookupFailure() {
         api.stubFor(get(urlPathEqualTo(PATH)).willReturn(aResponse().withStatus(200).withBody("<html>proxy</html>")));
 
-        assertThrows(LookupFailedException.class, this::current);
+        LookupFailedException e = assertThrows(LookupFailedException.class, this::current);
+        assertTrue(e.getMessage().contains("not a ConfigMap"), e.getMessage());
     }
 }

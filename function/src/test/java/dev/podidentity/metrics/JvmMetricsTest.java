@@ -9,6 +9,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -34,7 +37,9 @@ class JvmMetricsTest {
 
     @AfterEach
     void close() {
-        jvm.close();
+        if (jvm != null) {
+            jvm.close();
+        }
     }
 
     @Test
@@ -60,6 +65,16 @@ class JvmMetricsTest {
         Thread.sleep(50); // the thread has had time to bind, had it not waited
         assertFalse(jvm.bound());
         assertTrue(registry.getMeters().isEmpty(), registry.getMeters().toString());
+    }
+
+    // Contract: docs/contract.md#metrics
+    @Test
+    void theContractStatesTheDelaysTheFunctionUses() throws IOException {
+        String contract = Files.readString(Path.of("../docs/contract.md"));
+        assertEquals(Duration.ofSeconds(1), JvmMetrics.AFTER_FIRST_DECISION);
+        assertEquals(Duration.ofSeconds(10), JvmMetrics.LATEST);
+        assertTrue(contract.contains("appear one second after the first admission was decided, or\nten seconds after "
+                + "the start if none comes"), "docs/contract.md#metrics does not state the delays JvmMetrics uses");
     }
 
     @Test

@@ -59,8 +59,7 @@ class ApiFaultTest {
              "annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/s3-reader"}}}""";
 
     /** Limits no machine comes near: only the faults of the API server decide. */
-    static final LookupSettings SETTINGS = settings(Duration.ofSeconds(30), Duration.ofSeconds(60),
-            Duration.ofMinutes(5));
+    static final LookupSettings SETTINGS = TestLookupSettings.UNHURRIED;
     /** A short timeout against a server that answers far later: every attempt times out. */
     static final LookupSettings SHORT_TIMEOUT = settings(Duration.ofMillis(300), Duration.ofSeconds(60),
             Duration.ofMinutes(5));
@@ -72,8 +71,7 @@ class ApiFaultTest {
             Duration.ofMillis(200));
 
     static LookupSettings settings(Duration requestTimeout, Duration budget, Duration breakerDelay) {
-        return new LookupSettings(requestTimeout, 2, Duration.ofMillis(20), Duration.ofMillis(10), budget,
-                Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMinutes(10), 100, 4, 0.5, breakerDelay);
+        return TestLookupSettings.of(requestTimeout, budget, breakerDelay);
     }
 
     WireMockServer api;
