@@ -172,12 +172,15 @@ stand_in_client() {
 # reads ServiceAccounts from the stand-in API server on $api_port (stand_in_api_server "$work"
 # "$api_port"). Sets pid.
 launch_image() {
-  local side=$1 cpus=$2 extra=$3 log=$4 flags arena ram
+  local side=$1 cpus=$2 extra=$3 log=$4 flags arena ram libs=
   read -r arena flags < <(. "$side/knative/image.conf" && printf '%s %s\n' "$MALLOC_ARENA_MAX" "$JVM_FLAGS")
   ram=$(max_ram_of "$side/knative/overlays/single-cluster/service.yaml")
+  # The image's native libraries, which its JVM finds on its default java.library.path; this JVM
+  # runs outside the image's root.
+  [ -d "$side/knative/target/image/root/usr/java/packages/lib" ] && libs=-Djava.library.path=../usr/java/packages/lib
   # shellcheck disable=SC2046,SC2086  # flag lists
   (cd "$side/knative/target/image/root/deployments" && exec env MALLOC_ARENA_MAX="$arena" taskset -c "$cpus" \
-    ../opt/java/bin/java -XX:AOTCache=app.aot $flags $ram $extra $(stand_in_client "$work" "$api_port") \
+    ../opt/java/bin/java -XX:AOTCache=app.aot $flags $ram $libs $extra $(stand_in_client "$work" "$api_port") \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
     -Dquarkus.http.ssl-port="$tls_port" -Dquarkus.http.ssl.certificate.files="$work/serving.crt" \
     -Dquarkus.http.ssl.certificate.key-files="$work/serving.key" \

@@ -18,14 +18,16 @@
 #     /etc/passwd and /etc/group for root and user 185, and /tmp, cached by package versions;
 #  3. the image's root: /opt/java, /deployments/{lib,app,quarkus,quarkus-run.jar} with the
 #     timestamps Maven gave them, the dependency jars merged into lib/main/dependencies.jar
-#     (knative/MergeLibs.java: ~50 ms sooner to the first answer);
+#     (knative/MergeLibs.java: ~50 ms sooner to the first answer), and netty-tcnative's OpenSSL
+#     library in /usr/java/packages/lib, on the JVM's default java.library.path;
 #  4. the AOT cache trained by knative/train-aot.sh with that JRE, in a chroot of that root, as user
 #     185 from /deployments with the image's JVM flags (knative/image.conf), written to
 #     /deployments/app.aot; nothing under /deployments changes afterwards;
 #  5. unless --no-check: the image's command started the same way on the finished root, read-only,
 #     until it answers POST /mutate with a patch; the JVM must say it used the AOT cache;
 #  6. the tarball, by knative/image (go-containerregistry), built into the cache with the
-#     committed go.mod/go.sum: layers base, JRE, lib/, app, AOT cache (least to most often changed).
+#     committed go.mod/go.sum: layers base, JRE, lib/ (with /usr/java), app, AOT cache (least to most
+#     often changed).
 #
 # Caches: ${XDG_CACHE_HOME:-~/.cache}/pod-identity-image (JRE, base, Debian packages, the image
 # writer); knative/target/image (the staged root, git-ignored). Environment: SOURCE_DATE_EPOCH (the
@@ -80,7 +82,7 @@ apt_install() {
   { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" ||
     { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"; }; } >&2
 }
-for tool in curl:curl dpkg-deb:dpkg apt-get:apt unshare:util-linux ldd:libc-bin sha256sum:coreutils openssl:openssl; do
+for tool in curl:curl dpkg-deb:dpkg apt-get:apt unshare:util-linux ldd:libc-bin sha256sum:coreutils openssl:openssl unzip:unzip; do
   command -v "${tool%%:*}" > /dev/null || apt_install "${tool#*:}"
 done
 
@@ -188,6 +190,12 @@ cp -a "$jre" "$root/opt/java"
 # says why and what is kept).
 cp -a "$app/lib" "$app/app" "$app/quarkus" "$app/quarkus-run.jar" "$root/deployments/"
 java "$here/knative/MergeLibs.java" "$root/deployments" >&2
+# netty-tcnative's OpenSSL (the HTTPS server's TLS, ServerTlsEngine) where the JVM's default
+# java.library.path looks first, so Netty loads it from there: from the jar, it would inflate its
+# 3 MB into /tmp at every start (~3 % of the CPU to the first answer on one CPU).
+mkdir -p "$root/usr/java/packages/lib"
+unzip -q -o -j "$root/deployments/lib/main/dependencies.jar" 'META-INF/native/libnetty_tcnative_linux_x86_64.so' \
+  -d "$root/usr/java/packages/lib"
 chown -R 0:0 "$root"
 
 # ---- 4. the AOT cache ------------------------------------------------------------------------
@@ -353,7 +361,7 @@ log "writing $output ($tag)"
 facts=$("$mkimage" -root "$root" -tag "$tag" -output "$output" -created "$created" -arch "$arch" \
   -layer base=. \
   -layer jre=opt/java \
-  -layer lib=deployments/lib \
+  -layer lib=deployments/lib,usr/java \
   -layer app=deployments/app,deployments/quarkus,deployments/quarkus-run.jar \
   -layer aot=deployments/app.aot \
   -user 185 -workdir /deployments \

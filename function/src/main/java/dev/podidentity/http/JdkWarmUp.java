@@ -6,64 +6,109 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 
 /**
- * Runs, once and on a thread of its own, the JDK's one-time set-ups that the first admission would
+ * Runs, once and on a thread of its own, the one-time set-ups that the first admission would
  * otherwise wait for, from the very start of the process, while Quarkus starts on the main thread.
  *
  * <pre>{@code
- * JdkWarmUp.inBackground(); // first thing in main, before Quarkus starts
+ * JdkWarmUp.inBackground(System.getenv(), System.getProperties()); // first thing in main
  * }</pre>
  *
  * <p>What it runs, each the largest piece of its kind in a profile of a cold start over HTTPS
- * (benchmarks/README.md, "Where the CPU of a cold start goes", and "The JDK's one-time set-ups
- * from the first instant"):
+ * (benchmarks/README.md, "Where the CPU of a cold start goes", "The JDK's one-time set-ups from the
+ * first instant" and "The HTTPS server through OpenSSL"):
  * <ul>
- *   <li>the table of multiples of the P-256 generator, built in the interpreter the first time
- *       anything in the process multiplies that generator: signing the server's handshake with an
- *       ECDSA P-256 certificate, as cert-manager issues for the Deployment overlay. About a tenth
- *       of the CPU to the first patched answer;</li>
+ *   <li>when the process serves HTTPS from PEM files given in its environment or on its command
+ *       line ({@code QUARKUS_HTTP_SSL_CERTIFICATE_FILES}, {@code -Dquarkus.http.ssl.certificate.files}),
+ *       netty-tcnative's OpenSSL library, which {@link ServerTlsEngine} needs before the port opens,
+ *       loaded from the image's {@code java.library.path}. A certificate configured only in a file
+ *       is not seen here: the library then loads on the main thread, as without this class;</li>
+ *   <li>a JDK TLS context, set up and asked for its parameters, as Netty's first TLS class does and
+ *       as the API server client needs: the JDK's TLS classes and cipher suite tables. It trusts
+ *       nothing, so the JDK's {@code cacerts} is not read;</li>
  *   <li>an X25519 and a P-384 key pair, the key shares of the client hello the JDK sends to the API
  *       server, P-384 being the first NIST curve of the groups {@link PodIdentityMain} sets;</li>
  *   <li>{@link java.math.BigDecimal}'s class initialisation (here through
  *       {@link Duration#dividedBy(Duration)}), which Jackson's parser triggers on the event loop
- *       when it reads the first admission.</li>
+ *       when it reads the first admission;</li>
+ *   <li>last, the JDK's table of multiples of the P-256 generator, built in the interpreter the first
+ *       time anything in the process multiplies that generator: checking an API server's ECDSA
+ *       P-256 signature, or signing the handshake where the JDK's TLS serves HTTPS because OpenSSL
+ *       could not load.</li>
  * </ul>
  *
  * <p>Nothing is connected to and nothing read. With a single CPU there is no idle one and this
- * would only compete with start-up, so nothing runs; the first handshake then builds the table
- * itself. A failure is only logged: whatever needed the piece builds it when it needs it.
+ * would only compete with start-up, so nothing runs; whatever needs a piece builds it itself. A
+ * failure is only logged, for the same reason.
  */
 public final class JdkWarmUp {
+
+    /** netty-tcnative's JNI library for this platform, as Netty names it (the image ships no other). */
+    static final String OPENSSL_LIBRARY = "netty_tcnative_linux_x86_64";
 
     private JdkWarmUp() {
     }
 
-    /** Starts {@link #warm()} on a daemon thread when a second CPU can run it. */
-    public static void inBackground() {
+    /** Starts {@link #warm(boolean)} on a daemon thread when a second CPU can run it. */
+    public static void inBackground(Map<String, String> environment, Properties systemProperties) {
         if (Runtime.getRuntime().availableProcessors() < 2) {
             return;
         }
-        Thread.ofPlatform().daemon().name("jdk-warm-up").start(JdkWarmUp::warm);
+        boolean https = servesHttpsFromPem(environment, systemProperties);
+        Thread.ofPlatform().daemon().name("jdk-warm-up").start(() -> warm(https));
+    }
+
+    /** Whether PEM certificate files for the HTTPS server are given on the command line or in the environment. */
+    static boolean servesHttpsFromPem(Map<String, String> environment, Properties systemProperties) {
+        return !systemProperties.getProperty("quarkus.http.ssl.certificate.files", "").isBlank()
+                || !environment.getOrDefault("QUARKUS_HTTP_SSL_CERTIFICATE_FILES", "").isBlank();
     }
 
     /**
-     * Makes a P-256, an X25519 and a P-384 key pair and divides one duration by another.
+     * Loads the OpenSSL library when {@code https}, then sets up a JDK TLS context, makes an
+     * X25519, a P-384 and a P-256 key pair and divides one duration by another.
      *
-     * @return whether it did; a failure is only logged
+     * @return whether every piece was set up; a failure is only logged
      */
-    static boolean warm() {
+    static boolean warm(boolean https) {
+        boolean done = !https || loadOpenSsl();
         try {
-            ecKeyPair("secp256r1");
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(new KeyManager[0], new TrustManager[0], null);
+            tls.getSupportedSSLParameters();
             KeyPairGenerator.getInstance("X25519").generateKeyPair();
             ecKeyPair("secp384r1");
-            return Duration.ofSeconds(1).dividedBy(Duration.ofMillis(1)) == 1000;
+            done &= Duration.ofSeconds(1).dividedBy(Duration.ofMillis(1)) == 1000;
+            ecKeyPair("secp256r1");
+            return done;
         } catch (GeneralSecurityException | RuntimeException e) {
-            // The logger only now: this runs before Quarkus has set up logging, which the first
-            // look-up of a logger must not precede.
-            Logger.getLogger(JdkWarmUp.class).debugf(e, "warming up the JDK failed; whatever needs it will set it up itself");
+            failed(e);
             return false;
         }
+    }
+
+    private static boolean loadOpenSsl() {
+        try {
+            System.loadLibrary(OPENSSL_LIBRARY);
+            return true;
+        } catch (UnsatisfiedLinkError | SecurityException e) {
+            // Not on java.library.path (a run from the jar): Netty extracts it from the jar itself.
+            failed(e);
+            return false;
+        }
+    }
+
+    private static void failed(Throwable e) {
+        // The logger only now: this runs before Quarkus has set up logging, which the first
+        // look-up of a logger must not precede.
+        Logger.getLogger(JdkWarmUp.class).debugf(e, "warming up failed; whatever needs the piece will set it up itself");
     }
 
     private static void ecKeyPair(String curve) throws GeneralSecurityException {

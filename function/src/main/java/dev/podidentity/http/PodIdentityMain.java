@@ -36,8 +36,9 @@ import io.quarkus.runtime.annotations.QuarkusMain;
  * table; the list keeps every group of the JDK's default, in its order otherwise, so a server that
  * takes neither share still gets its group after a retry. Under Knative, where the function serves
  * plain HTTP on one CPU and the API server is its only TLS peer, the first patched answer came
- * ~150 ms sooner (benchmarks/README.md, "P-384 before P-256"). A server certificate with a P-256
- * key still needs the table to sign; {@link JdkWarmUp} builds it beside the start where a second
+ * ~150 ms sooner (benchmarks/README.md, "P-384 before P-256"). An API server's ECDSA P-256
+ * signature still needs the table to be checked, and so does the HTTPS server's where the JDK's TLS
+ * serves it ({@link ServerTlsEngine}); {@link JdkWarmUp} builds it beside the start where a second
  * CPU allows.
  *
  * <p>A value set on the command line is kept for either property.
@@ -62,7 +63,7 @@ public final class PodIdentityMain {
     public static void main(String... args) {
         inMemoryKeyStoresWithoutRounds();
         p384BeforeP256();
-        JdkWarmUp.inBackground();
+        JdkWarmUp.inBackground(System.getenv(), System.getProperties());
         Quarkus.run(args);
     }
 
