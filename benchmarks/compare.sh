@@ -163,7 +163,7 @@ start_reference() {
 start_function() {
   local cpus=$1 flags=$2
   # shellcheck disable=SC2086  # lists of flags and variables
-  (cd "$work/app" && exec env $image_env taskset -c "$cpus" "$JAVA_HOME/bin/java" $flags \
+  (cd "$work/app" && exec env $image_env taskset -c "$cpus" "$JAVA_HOME/bin/java" $flags $app_libs \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port=$fn_http_port -Dquarkus.http.ssl-port=$fn_port \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port=$fn_management_port \
     -Dquarkus.http.ssl.certificate.files="$work/tls.crt" -Dquarkus.http.ssl.certificate.key-files="$work/tls.key" \

@@ -76,10 +76,22 @@ max_ram_of() {
 
 # image_app DIR: the packaged function laid out as the image has it, in DIR/app: function/target/
 # quarkus-app copied with its timestamps (an AOT cache describes these exact jars), its dependency
-# jars merged into one (knative/MergeLibs.java).
+# jars merged into one (knative/MergeLibs.java), and netty-tcnative's library in DIR/app/native,
+# where $app_libs (-Djava.library.path=native, for a JVM started in DIR/app) finds it as the image's
+# JVM finds it in /usr/java/packages/lib.
 image_app() {
   cp -a "$here/function/target/quarkus-app" "$1/app"
   "$JAVA_HOME/bin/java" "$here/knative/MergeLibs.java" "$1/app" > /dev/null
+  python3 - "$1/app" <<'PY'
+import os, sys, zipfile
+app = sys.argv[1]
+os.makedirs(os.path.join(app, "native"), exist_ok=True)
+with zipfile.ZipFile(os.path.join(app, "lib/main/dependencies.jar")) as jar:
+    name = "META-INF/native/libnetty_tcnative_linux_x86_64.so"
+    with open(os.path.join(app, "native", os.path.basename(name)), "wb") as out:
+        out.write(jar.read(name))
+PY
+  app_libs=-Djava.library.path=native
 }
 
 # train_aot DIR PORT API_PORT TLS_PORT [MANAGEMENT_PORT]: the packaged function in DIR/app as the
@@ -90,7 +102,7 @@ image_app() {
 train_aot() {
   local dir=$1 port=$2 api_port=$3 tls_port=$4 management_port=${5:-9000}
   image_app "$dir"
-  (cd "$dir/app" && PATH="$JAVA_HOME/bin:$PATH" JAVA_OPTS="$jvm_flags $max_ram" \
+  (cd "$dir/app" && PATH="$JAVA_HOME/bin:$PATH" JAVA_OPTS="$jvm_flags $max_ram $app_libs" \
     TRAIN_API_DIR="$here/knative/train-api" TRAIN_API_PORT=$api_port TRAIN_TLS_PORT=$tls_port \
     TRAIN_MANAGEMENT_PORT=$management_port \
     POD_IDENTITY_CONTAINER_CREDENTIALS_CONFIG_FILE="$here/examples/pod-identity-associations.json" \

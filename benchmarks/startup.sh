@@ -48,7 +48,7 @@ first_answer() { # first_answer CPUS FLAGS...: prints "ms rss-kib" of one start
   local start pid code ms rss
   start=$(date +%s%N)
   # shellcheck disable=SC2086
-  (cd "$work/app" && exec env $image_env taskset -c "$cpus" java $opts "$@" -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
+  (cd "$work/app" && exec env $image_env taskset -c "$cpus" java $opts $app_libs "$@" -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
       -jar quarkus-run.jar > "$work/run.log" 2>&1) &
   pid=$!
   code=$(poll_mutate "$port" 1000 0.01)
