@@ -6,8 +6,11 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
@@ -38,10 +41,13 @@ import javax.net.ssl.TrustManager;
  *   <li>{@link java.math.BigDecimal}'s class initialisation (here through
  *       {@link Duration#dividedBy(Duration)}), which Jackson's parser triggers on the event loop
  *       when it reads the first admission;</li>
- *   <li>last, the JDK's table of multiples of the P-256 generator, built in the interpreter the first
- *       time anything in the process multiplies that generator: checking an API server's ECDSA
- *       P-256 signature, or signing the handshake where the JDK's TLS serves HTTPS because OpenSSL
- *       could not load.</li>
+ *   <li>last, and only where the JDK's TLS serves HTTPS because OpenSSL could not load, the JDK's
+ *       table of multiples of the P-256 generator, built in the interpreter the first time anything
+ *       in the process multiplies that generator, as signing the handshake with a P-256 key does.
+ *       Where OpenSSL serves, nothing here needs it, and building it anyway took CPU from the start
+ *       on two CPUs (benchmarks/README.md, "The P-256 table only for a P-256 CA"). Checking an API
+ *       server's P-256 signatures needs it too: the lookup warm-up builds it for a cluster whose CA
+ *       has such a key.</li>
  * </ul>
  *
  * <p>Nothing is connected to and nothing read. With a single CPU there is no idle one and this
@@ -56,13 +62,29 @@ public final class JdkWarmUp {
     private JdkWarmUp() {
     }
 
-    /** Starts {@link #warm(boolean)} on a daemon thread when a second CPU can run it. */
+    /** A one-time set-up this class runs. */
+    enum Piece {
+        /** netty-tcnative's library, loaded. */
+        OPENSSL,
+        /** A JDK TLS context and its parameters. */
+        JDK_TLS,
+        /** An X25519 key pair. */
+        X25519,
+        /** A P-384 key pair. */
+        P384,
+        /** {@link java.math.BigDecimal}'s class initialisation. */
+        BIG_DECIMAL,
+        /** The JDK's P-256 generator table. */
+        P256_TABLE
+    }
+
+    /** Starts {@link #warm(boolean, BooleanSupplier)} on a daemon thread when a second CPU can run it. */
     public static void inBackground(Map<String, String> environment, Properties systemProperties) {
         if (Runtime.getRuntime().availableProcessors() < 2) {
             return;
         }
         boolean https = servesHttpsFromPem(environment, systemProperties);
-        Thread.ofPlatform().daemon().name("jdk-warm-up").start(() -> warm(https));
+        Thread.ofPlatform().daemon().name("jdk-warm-up").start(() -> warm(https, JdkWarmUp::loadOpenSsl));
     }
 
     /** Whether PEM certificate files for the HTTPS server are given on the command line or in the environment. */
@@ -72,29 +94,40 @@ public final class JdkWarmUp {
     }
 
     /**
-     * Loads the OpenSSL library when {@code https}, then sets up a JDK TLS context, makes an
-     * X25519, a P-384 and a P-256 key pair and divides one duration by another.
+     * Loads the OpenSSL library when {@code https} (through {@code loadOpenSsl}), then sets up a
+     * JDK TLS context, makes an X25519 and a P-384 key pair, divides one duration by another and,
+     * when the JDK's TLS will serve HTTPS (https without the library), builds the P-256 table.
      *
-     * @return whether every piece was set up; a failure is only logged
+     * @return the pieces it set up; a failure is only logged
      */
-    static boolean warm(boolean https) {
-        boolean done = !https || loadOpenSsl();
+    static Set<Piece> warm(boolean https, BooleanSupplier loadOpenSsl) {
+        Set<Piece> done = EnumSet.noneOf(Piece.class);
+        if (https && loadOpenSsl.getAsBoolean()) {
+            done.add(Piece.OPENSSL);
+        }
         try {
             SSLContext tls = SSLContext.getInstance("TLS");
             tls.init(new KeyManager[0], new TrustManager[0], null);
             tls.getSupportedSSLParameters();
+            done.add(Piece.JDK_TLS);
             KeyPairGenerator.getInstance("X25519").generateKeyPair();
+            done.add(Piece.X25519);
             ecKeyPair("secp384r1");
-            done &= Duration.ofSeconds(1).dividedBy(Duration.ofMillis(1)) == 1000;
-            ecKeyPair("secp256r1");
-            return done;
+            done.add(Piece.P384);
+            if (Duration.ofSeconds(1).dividedBy(Duration.ofMillis(1)) == 1000) {
+                done.add(Piece.BIG_DECIMAL);
+            }
+            if (https && !done.contains(Piece.OPENSSL)) {
+                ecKeyPair("secp256r1");
+                done.add(Piece.P256_TABLE);
+            }
         } catch (GeneralSecurityException | RuntimeException e) {
             failed(e);
-            return false;
         }
+        return done;
     }
 
-    private static boolean loadOpenSsl() {
+    static boolean loadOpenSsl() {
         try {
             System.loadLibrary(OPENSSL_LIBRARY);
             return true;

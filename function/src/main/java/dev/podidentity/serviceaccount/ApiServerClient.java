@@ -89,6 +89,14 @@ public final class ApiServerClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a CA certificate this client trusts has an ECDSA P-256 key, so that its first
+     * handshake is likely to need the JDK's P-256 table ({@link P256Authority}).
+     */
+    public boolean trustsP256Authority() {
+        return P256Authority.trustedBy(config);
+    }
+
     /** The API server's URL, for messages. */
     public String masterUrl() {
         return masterUrl;

@@ -3,6 +3,7 @@ package dev.podidentity.serviceaccount;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
+import java.security.GeneralSecurityException;
 import java.util.function.Supplier;
 
 /**
@@ -19,10 +20,12 @@ import java.util.function.Supplier;
  * of the first answer, done on one CPU while the other idles: warming up does it on that idle CPU
  * while Quarkus starts. With the cache, which makes loading classes cheap, what is left is code
  * that runs once, in the interpreter. The key exchange of the client's first TLS handshake needs
- * no cluster and is readied earlier, from the start of the process ({@code JdkWarmUp}). With a
- * single CPU there is no idle one and warming up would only compete with start-up, so nothing is
- * warmed up. A warm-up that fails (no credentials yet, say) only logs: the first admission meets
- * the same failure and answers as configured.
+ * no cluster and is readied earlier, from the start of the process ({@code JdkWarmUp}). When the
+ * cluster's CA has an ECDSA P-256 key, the JDK's P-256 table, which checking its signatures needs,
+ * is built here too, and only then ({@link P256Authority}). With a single CPU there is no idle one
+ * and warming up would only compete with start-up, so nothing is warmed up. A warm-up that fails
+ * (no credentials yet, say) only logs: the first admission meets the same failure and answers as
+ * configured.
  */
 public final class LookupWarmUp {
 
@@ -43,19 +46,40 @@ public final class LookupWarmUp {
         Thread.ofPlatform().daemon().name("lookup-warm-up").start(() -> warm(cluster));
     }
 
+    /** What a warm-up readied. */
+    enum Warmed {
+        /** Nothing: it failed, and the first lookup builds what it needs. */
+        NOTHING,
+        /** The client and the reader of ServiceAccounts. */
+        CLIENT,
+        /** Those, and the JDK's P-256 table for a cluster whose CA has a P-256 key. */
+        CLIENT_AND_P256_TABLE
+    }
+
     /**
-     * Builds the cluster's client and reads a ServiceAccount as lookups read them.
+     * Builds the cluster's client, reads a ServiceAccount as lookups read them and, for a CA with a
+     * P-256 key, builds the JDK's P-256 table.
      *
-     * @return whether it did; a failure is only logged
+     * @return what it readied; a failure is only logged
      */
-    static boolean warm(Supplier<ClusterApi> cluster) {
+    static Warmed warm(Supplier<ClusterApi> cluster) {
+        ClusterApi api;
         try {
-            cluster.get();
+            api = cluster.get();
             ServiceAccountJson.annotations(SERVICE_ACCOUNT);
-            return true;
         } catch (RuntimeException | IOException e) {
             LOG.debugf(e, "warming up the Kubernetes client failed; the first lookup will build it");
-            return false;
+            return Warmed.NOTHING;
+        }
+        if (!api.client().trustsP256Authority()) {
+            return Warmed.CLIENT;
+        }
+        try {
+            P256Authority.buildGeneratorTable();
+            return Warmed.CLIENT_AND_P256_TABLE;
+        } catch (GeneralSecurityException | RuntimeException e) {
+            LOG.debugf(e, "building the P-256 table failed; the first handshake will build it");
+            return Warmed.CLIENT;
         }
     }
 }

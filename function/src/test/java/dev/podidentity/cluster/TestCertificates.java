@@ -136,9 +136,19 @@ public final class TestCertificates {
         }
     }
 
-    /** A self-signed certificate authority. */
+    /** A self-signed certificate authority, with an ECDSA P-256 key. */
     public static Issued authority(String subject) {
         return issue(subject, true, null);
+    }
+
+    /** A self-signed certificate authority with an RSA 2048 key, as most clusters' CAs have. */
+    public static Issued rsaAuthority(String subject) {
+        return issue(subject, true, null, "RSA");
+    }
+
+    /** A self-signed certificate authority with an ECDSA key on {@code curve} ("secp384r1"). */
+    public static Issued ecAuthority(String subject, String curve) {
+        return issue(subject, true, null, curve);
     }
 
     /** A self-signed certificate that is not a CA. */
@@ -158,9 +168,20 @@ public final class TestCertificates {
     }
 
     private static Issued issue(String subject, boolean ca, Issued issuer) {
+        return issue(subject, ca, issuer, "secp256r1");
+    }
+
+    /** {@code key}: "RSA" for an RSA 2048 key, else the name of an EC curve. */
+    private static Issued issue(String subject, boolean ca, Issued issuer, String key) {
         try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPairGenerator generator;
+            if (key.equals("RSA")) {
+                generator = KeyPairGenerator.getInstance("RSA");
+                generator.initialize(2048);
+            } else {
+                generator = KeyPairGenerator.getInstance("EC");
+                generator.initialize(new ECGenParameterSpec(key));
+            }
             KeyPair keys = generator.generateKeyPair();
             KeyPair signer = issuer == null ? keys : issuer.keys();
             // From the JDK's encoding: BouncyCastle reads an RFC 2253 string in the other order.
@@ -181,7 +202,8 @@ public final class TestCertificates {
                                 org.bouncycastle.asn1.x509.GeneralName.dNSName, "localhost")));
             }
             X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(
-                    builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
+                    builder.build(new JcaContentSignerBuilder(signer.getPrivate().getAlgorithm().equals("RSA")
+                            ? "SHA256withRSA" : "SHA256withECDSA").build(signer.getPrivate())));
             return new Issued(certificate, keys, issuer);
         } catch (Exception e) {
             throw new IllegalStateException("cannot make a test certificate for " + subject, e);
