@@ -127,6 +127,13 @@ public final class JdkWarmUp {
         return done;
     }
 
+    /**
+     * Loads the library, and only that. Netty's {@code OpenSsl} class, whose checks of the library
+     * then take ~7 % of the main thread's CPU as the HTTPS port opens, is not initialised here: it
+     * logs, and a logger looked up on this thread while Quarkus sets up logging on the main thread
+     * deadlocks the two (JBoss LogManager's {@code LogContext} initialisation against
+     * {@code java.util.logging.LogManager}'s lock: a start hung so when this was tried).
+     */
     static boolean loadOpenSsl() {
         try {
             System.loadLibrary(OPENSSL_LIBRARY);
