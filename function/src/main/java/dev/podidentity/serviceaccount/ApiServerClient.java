@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
-import io.fabric8.kubernetes.client.utils.HttpClientUtils;
 
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * The function's client of one API server: {@code GET} of a path, answered with the raw JSON. It is
  * fabric8's HTTP client as a {@code KubernetesClient} would build it from the same {@link Config},
  * with its authentication (bearer token, re-read token files, client certificates, exec plugins),
- * TLS and proxy settings, but without the typed client around it.
+ * TLS and proxy settings, but without the typed client around it, and trusting a configured CA alone
+ * where fabric8 would trust the JDK's public CAs too ({@link ClusterCaTrust}).
  *
  * <pre>{@code
  * try (ApiServerClient api = KubernetesClients.forUrl("https://10.0.0.1:6443", null, null, false,
@@ -35,9 +35,12 @@ public final class ApiServerClient implements AutoCloseable {
     private final HttpClient http;
     private final String masterUrl;
 
-    /** A client of the API server {@code config} describes, built as fabric8 builds its clients' HTTP clients. */
+    /**
+     * A client of the API server {@code config} describes, built as fabric8 builds its clients' HTTP
+     * clients, except that a configured CA is the only one trusted ({@link ClusterCaTrust}).
+     */
     public static ApiServerClient of(Config config) {
-        return new ApiServerClient(config, HttpClientUtils.createHttpClient(config));
+        return new ApiServerClient(config, ClusterCaTrust.httpClient(config));
     }
 
     private ApiServerClient(Config config, HttpClient http) {

@@ -1,16 +1,13 @@
 package dev.podidentity.serviceaccount;
 
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.internal.CertUtils;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPairGenerator;
 import java.security.PublicKey;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 
@@ -48,11 +45,8 @@ final class P256Authority {
      * set-up reports what is wrong with it.
      */
     static boolean trustedBy(Config config) {
-        try (InputStream pem = caCertificates(config)) {
-            if (pem == null) {
-                return false;
-            }
-            for (Certificate ca : CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
+        try {
+            for (Certificate ca : ClusterCaTrust.caCertificates(config)) {
                 if (isP256(ca.getPublicKey())) {
                     return true;
                 }
@@ -73,13 +67,5 @@ final class P256Authority {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(new ECGenParameterSpec("secp256r1"));
         generator.generateKeyPair();
-    }
-
-    /** The CA certificates as the client reads them: the data if given, else the file. */
-    private static InputStream caCertificates(Config config) throws IOException {
-        if (config.getCaCertData() == null && config.getCaCertFile() == null) {
-            return null;
-        }
-        return CertUtils.getInputStreamFromDataOrFile(config.getCaCertData(), config.getCaCertFile());
     }
 }
