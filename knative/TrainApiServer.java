@@ -48,6 +48,11 @@ public final class TrainApiServer {
         SSLContext tls = SSLContext.getInstance("TLS");
         tls.init(keyManagers.getKeyManagers(), null, null);
 
+        // The JDK's HTTP server writes a response's headers and its body separately and leaves
+        // Nagle's algorithm on: the body then waits for the client's delayed acknowledgement of the
+        // headers, ~40 ms per answer, where kube-apiserver (Go) answers at once. Read before the
+        // server's first use.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         HttpsServer server = HttpsServer.create(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(args[1])), 64);
         server.setHttpsConfigurator(new HttpsConfigurator(tls));
