@@ -1,9 +1,13 @@
 package dev.podidentity.serviceaccount;
 
+import io.netty.handler.ssl.JdkSslContext;
+
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.security.GeneralSecurityException;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -20,9 +24,13 @@ import java.util.function.Supplier;
  * of the first answer, done on one CPU while the other idles: warming up does it on that idle CPU
  * while Quarkus starts. With the cache, which makes loading classes cheap, what is left is code
  * that runs once, in the interpreter. The key exchange of the client's first TLS handshake needs
- * no cluster and is readied earlier, from the start of the process ({@code JdkWarmUp}). When the
- * cluster's CA has an ECDSA P-256 key, the JDK's P-256 table, which checking its signatures needs,
- * is built here too, and only then ({@link P256Authority}). With a single CPU there is no idle one
+ * no cluster and is readied earlier, from the start of the process ({@code JdkWarmUp}). For an
+ * API server reached over HTTPS, Netty's table of the JDK's TLS defaults is set up here too: the
+ * client's first connection sets it up otherwise, by reading the JDK's {@code cacerts}, ~35 ms on
+ * the first admission's path (benchmarks/README.md, "Netty's TLS defaults off the first
+ * admission"). When the cluster's CA has an ECDSA P-256 key, the JDK's P-256 table, which checking
+ * its signatures needs, is built here too, and only then ({@link P256Authority}). With a single CPU
+ * there is no idle one
  * and warming up would only compete with start-up, so nothing is warmed up. A warm-up that fails
  * (no credentials yet, say) only logs: the first admission meets the same failure and answers as
  * configured.
@@ -46,40 +54,63 @@ public final class LookupWarmUp {
         Thread.ofPlatform().daemon().name("lookup-warm-up").start(() -> warm(cluster));
     }
 
-    /** What a warm-up readied. */
-    enum Warmed {
-        /** Nothing: it failed, and the first lookup builds what it needs. */
-        NOTHING,
-        /** The client and the reader of ServiceAccounts. */
+    /** A piece of the first lookup that a warm-up readies. */
+    enum Piece {
+        /** The cluster's client and the reader of ServiceAccounts. */
         CLIENT,
-        /** Those, and the JDK's P-256 table for a cluster whose CA has a P-256 key. */
-        CLIENT_AND_P256_TABLE
+        /** Netty's table of the JDK's TLS defaults, which the client's first TLS connection needs. */
+        NETTY_TLS_DEFAULTS,
+        /** The JDK's P-256 table, for a cluster whose CA has a P-256 key. */
+        P256_TABLE
     }
 
     /**
-     * Builds the cluster's client, reads a ServiceAccount as lookups read them and, for a CA with a
-     * P-256 key, builds the JDK's P-256 table.
+     * Builds the cluster's client and reads a ServiceAccount as lookups read them; then, for an API
+     * server reached over HTTPS, sets up Netty's TLS defaults and, for a CA with a P-256 key, builds
+     * the JDK's P-256 table.
      *
-     * @return what it readied; a failure is only logged
+     * @return what it readied, nothing when the client could not be built; a failure is only logged
      */
-    static Warmed warm(Supplier<ClusterApi> cluster) {
+    static Set<Piece> warm(Supplier<ClusterApi> cluster) {
+        Set<Piece> done = EnumSet.noneOf(Piece.class);
         ClusterApi api;
         try {
             api = cluster.get();
             ServiceAccountJson.annotations(SERVICE_ACCOUNT);
         } catch (RuntimeException | IOException e) {
             LOG.debugf(e, "warming up the Kubernetes client failed; the first lookup will build it");
-            return Warmed.NOTHING;
+            return done;
+        }
+        done.add(Piece.CLIENT);
+        if (!api.client().masterUrl().startsWith("https:")) {
+            return done;
+        }
+        try {
+            nettyTlsDefaults();
+            done.add(Piece.NETTY_TLS_DEFAULTS);
+        } catch (ClassNotFoundException | LinkageError e) {
+            LOG.debugf(e, "setting up Netty's TLS defaults failed; the first connection will set them up");
         }
         if (!api.client().trustsP256Authority()) {
-            return Warmed.CLIENT;
+            return done;
         }
         try {
             P256Authority.buildGeneratorTable();
-            return Warmed.CLIENT_AND_P256_TABLE;
+            done.add(Piece.P256_TABLE);
         } catch (GeneralSecurityException | RuntimeException e) {
             LOG.debugf(e, "building the P-256 table failed; the first handshake will build it");
-            return Warmed.CLIENT;
         }
+        return done;
+    }
+
+    /**
+     * Initialises Netty's {@link JdkSslContext}, as the client's first TLS connection would: its
+     * class initialisation sets up a default JDK TLS context, which reads every certificate of the
+     * JDK's {@code cacerts}, only to learn the default protocols and cipher suites. It logs, so it
+     * must not run before Quarkus has set up logging ({@code JdkWarmUp} says why); this warm-up
+     * starts after the application has started.
+     */
+    private static void nettyTlsDefaults() throws ClassNotFoundException {
+        Class.forName(JdkSslContext.class.getName(), true, JdkSslContext.class.getClassLoader());
     }
 }

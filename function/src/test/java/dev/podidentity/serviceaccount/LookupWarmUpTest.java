@@ -1,7 +1,7 @@
 package dev.podidentity.serviceaccount;
 
 import dev.podidentity.cluster.TestCertificates;
-import dev.podidentity.serviceaccount.LookupWarmUp.Warmed;
+import dev.podidentity.serviceaccount.LookupWarmUp.Piece;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,6 +12,8 @@ import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,24 +22,25 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class LookupWarmUpTest {
 
     @Test
-    void warmingUpBuildsTheClientAndConnectsToNothing() throws IOException {
+    void warmingUpBuildsTheClientAndConnectsToNothing(@TempDir Path dir) throws IOException {
+        Path ca = TestCertificates.rsaAuthority("CN=kubernetes").writePem(dir.resolve("ca.crt"));
         try (ServerSocket apiServer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            String url = "http://127.0.0.1:" + apiServer.getLocalPort();
-            ClusterApi[] built = new ClusterApi[1];
+            Set<Piece> warmed = warm("https://127.0.0.1:" + apiServer.getLocalPort(), ca);
 
-            Warmed warmed = LookupWarmUp.warm(() -> built[0] = new ClusterApi("warm",
-                    KubernetesClients.forUrl(url, null, null, false, Duration.ofSeconds(1)), null));
-
-            assertEquals(Warmed.CLIENT, warmed);
+            assertEquals(EnumSet.of(Piece.CLIENT, Piece.NETTY_TLS_DEFAULTS), warmed);
             apiServer.setSoTimeout(300);
             assertThrows(SocketTimeoutException.class, apiServer::accept, "the warm-up connected to the API server");
-            built[0].close();
         }
     }
 
     @Test
+    void anApiServerOverPlainHttpNeedsNoTlsDefaults() {
+        assertEquals(EnumSet.of(Piece.CLIENT), warm("http://127.0.0.1:6443", null));
+    }
+
+    @Test
     void aFailedWarmUpIsOnlyReported() {
-        assertEquals(Warmed.NOTHING, LookupWarmUp.warm(() -> {
+        assertEquals(Set.of(), LookupWarmUp.warm(() -> {
             throw new IllegalStateException("no credentials yet");
         }));
     }
@@ -47,14 +50,15 @@ class LookupWarmUpTest {
         Path p256 = TestCertificates.authority("CN=k3s-server-ca").writePem(dir.resolve("p256.crt"));
         Path rsa = TestCertificates.rsaAuthority("CN=kubernetes").writePem(dir.resolve("rsa.crt"));
 
-        assertEquals(Warmed.CLIENT_AND_P256_TABLE, warmWithCa(p256));
-        assertEquals(Warmed.CLIENT, warmWithCa(rsa));
+        assertEquals(EnumSet.allOf(Piece.class), warm("https://127.0.0.1:6443", p256));
+        assertEquals(EnumSet.of(Piece.CLIENT, Piece.NETTY_TLS_DEFAULTS), warm("https://127.0.0.1:6443", rsa));
     }
 
-    static Warmed warmWithCa(Path caFile) {
+    /** A warm-up of a client of {@code url} that trusts {@code caFile} (none: fabric8's default). */
+    static Set<Piece> warm(String url, Path caFile) {
         ClusterApi[] built = new ClusterApi[1];
-        Warmed warmed = LookupWarmUp.warm(() -> built[0] = new ClusterApi("warm",
-                KubernetesClients.forUrl("https://127.0.0.1:6443", null, caFile, false, Duration.ofSeconds(1)), null));
+        Set<Piece> warmed = LookupWarmUp.warm(() -> built[0] = new ClusterApi("warm",
+                KubernetesClients.forUrl(url, null, caFile, false, Duration.ofSeconds(1)), null));
         built[0].close();
         return warmed;
     }
