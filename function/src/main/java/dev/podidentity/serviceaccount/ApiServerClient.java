@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 
+import java.security.cert.Certificate;
+import java.util.Collection;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -34,19 +36,23 @@ public final class ApiServerClient implements AutoCloseable {
     private final Config config;
     private final HttpClient http;
     private final String masterUrl;
+    // The CA certificates the client trusts alone, as read to build it; null where fabric8's rules apply.
+    private final Collection<? extends Certificate> clusterCas;
 
     /**
      * A client of the API server {@code config} describes, built as fabric8 builds its clients' HTTP
      * clients, except that a configured CA is the only one trusted ({@link ClusterCaTrust}).
      */
     public static ApiServerClient of(Config config) {
-        return new ApiServerClient(config, ClusterCaTrust.httpClient(config));
+        Collection<? extends Certificate> clusterCas = ClusterCaTrust.clusterCas(config);
+        return new ApiServerClient(config, ClusterCaTrust.httpClient(config, clusterCas), clusterCas);
     }
 
-    private ApiServerClient(Config config, HttpClient http) {
+    private ApiServerClient(Config config, HttpClient http, Collection<? extends Certificate> clusterCas) {
         this.config = config;
         this.http = http;
         this.masterUrl = config.getMasterUrl().replaceAll("/+$", "");
+        this.clusterCas = clusterCas;
     }
 
     /**
@@ -97,7 +103,8 @@ public final class ApiServerClient implements AutoCloseable {
      * handshake is likely to need the JDK's P-256 table ({@link P256Authority}).
      */
     public boolean trustsP256Authority() {
-        return P256Authority.trustedBy(config);
+        // The certificates read to build the client, not the file again; fabric8 read its own.
+        return clusterCas != null ? P256Authority.anyP256(clusterCas) : P256Authority.trustedBy(config);
     }
 
     /** The API server's URL, for messages. */

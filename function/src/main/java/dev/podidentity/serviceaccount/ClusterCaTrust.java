@@ -27,7 +27,7 @@ import javax.net.ssl.TrustManagerFactory;
  * <pre>{@code
  * Config config = new ConfigBuilder(Config.empty()).withMasterUrl("https://10.0.0.1:6443")
  *         .withCaCertFile("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt").build();
- * HttpClient http = ClusterCaTrust.httpClient(config); // trusts that CA and no other
+ * HttpClient http = ClusterCaTrust.httpClient(config, ClusterCaTrust.clusterCas(config)); // that CA alone
  * }</pre>
  *
  * <p>fabric8 adds a configured CA ({@code caCertData}, {@code caCertFile}) to the JDK's own
@@ -43,12 +43,17 @@ final class ClusterCaTrust {
     private ClusterCaTrust() {
     }
 
-    /** The client of the API server {@code config} describes. */
-    static HttpClient httpClient(Config config) {
-        if (!checksClusterCaAlone(config)) {
+    /**
+     * The client of the API server {@code config} describes.
+     *
+     * @param clusterCas what {@link #clusterCas(Config)} read from {@code config}: the certificates
+     *     trusted alone, or null for a client that is fabric8's as it builds it
+     */
+    static HttpClient httpClient(Config config, Collection<? extends Certificate> clusterCas) {
+        if (clusterCas == null) {
             return HttpClientUtils.createHttpClient(config);
         }
-        TrustManager[] trust = trustManagers(config);
+        TrustManager[] trust = trustManagers(clusterCas);
         // fabric8 builds the client from a copy without the CA, with its trust-all manager as a
         // placeholder that costs nothing; the next call replaces it, and the key managers, at once.
         Config withoutCa = new ConfigBuilder(config).withCaCertData(null).withCaCertFile(null).withTrustCerts(true)
@@ -68,23 +73,43 @@ final class ClusterCaTrust {
                 && !notBlank(config.getTrustStoreFile()) && !config.isTrustCerts();
     }
 
-    /** Trust managers that accept a chain to a CA of {@code config} and nothing else. */
-    static TrustManager[] trustManagers(Config config) {
+    /**
+     * The CA certificates a client of {@code config} trusts alone, read once for the client's trust
+     * managers and anything else that asks about them; null where fabric8's rules apply
+     * ({@link #checksClusterCaAlone(Config)} false).
+     *
+     * @throws KubernetesClientException when the configured CA cannot be read or holds no certificate
+     */
+    static Collection<? extends Certificate> clusterCas(Config config) {
+        if (!checksClusterCaAlone(config)) {
+            return null;
+        }
+        Collection<? extends Certificate> cas;
         try {
-            KeyStore cas = KeyStore.getInstance(KeyStore.getDefaultType());
-            cas.load(null, null);
-            int index = 0;
-            for (Certificate ca : caCertificates(config)) {
-                cas.setCertificateEntry("cluster-ca-" + index++, ca);
-            }
-            if (index == 0) {
-                throw new KubernetesClientException("no CA certificate in " + where(config));
-            }
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init(cas);
-            return factory.getTrustManagers();
+            cas = caCertificates(config);
         } catch (IOException | GeneralSecurityException e) {
             throw new KubernetesClientException("cannot read the CA certificates of " + where(config) + ": " + e, e);
+        }
+        if (cas.isEmpty()) {
+            throw new KubernetesClientException("no CA certificate in " + where(config));
+        }
+        return cas;
+    }
+
+    /** Trust managers that accept a chain to one of {@code cas} and nothing else. */
+    static TrustManager[] trustManagers(Collection<? extends Certificate> cas) {
+        try {
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            int index = 0;
+            for (Certificate ca : cas) {
+                store.setCertificateEntry("cluster-ca-" + index++, ca);
+            }
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(store);
+            return factory.getTrustManagers();
+        } catch (IOException | GeneralSecurityException e) {
+            throw new KubernetesClientException("cannot set up trust in the cluster's CA: " + e, e);
         }
     }
 

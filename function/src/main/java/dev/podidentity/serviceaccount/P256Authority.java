@@ -10,6 +10,7 @@ import java.security.PublicKey;
 import java.security.cert.Certificate;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
+import java.util.Collection;
 
 /**
  * Whether an API server is likely to need the JDK's P-256 table in the function's first handshake
@@ -46,15 +47,20 @@ final class P256Authority {
      */
     static boolean trustedBy(Config config) {
         try {
-            for (Certificate ca : ClusterCaTrust.caCertificates(config)) {
-                if (isP256(ca.getPublicKey())) {
-                    return true;
-                }
-            }
-            return false;
+            return anyP256(ClusterCaTrust.caCertificates(config));
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** Whether one of {@code cas} has a P-256 key. */
+    static boolean anyP256(Collection<? extends Certificate> cas) {
+        for (Certificate ca : cas) {
+            if (isP256(ca.getPublicKey())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code key} is an EC key on P-256. */

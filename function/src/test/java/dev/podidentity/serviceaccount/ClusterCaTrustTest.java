@@ -112,7 +112,7 @@ class ClusterCaTrustTest {
         String data = Base64.getEncoder().encodeToString(clusterCa.pem().getBytes(StandardCharsets.US_ASCII));
         Config config = new ConfigBuilder(Config.empty()).withCaCertData(data).build();
 
-        X509TrustManager trust = (X509TrustManager) ClusterCaTrust.trustManagers(config)[0];
+        X509TrustManager trust = (X509TrustManager) ClusterCaTrust.trustManagers(ClusterCaTrust.clusterCas(config))[0];
 
         assertArrayEquals(new X509Certificate[] {clusterCa.certificate()}, trust.getAcceptedIssuers());
     }
@@ -134,6 +134,28 @@ class ClusterCaTrustTest {
         Path none = Files.writeString(empty.resolve("ca.crt"), "");
         Config config = new ConfigBuilder(Config.empty()).withCaCertFile(none.toString()).build();
 
-        assertThrows(KubernetesClientException.class, () -> ClusterCaTrust.trustManagers(config));
+        assertThrows(KubernetesClientException.class, () -> ClusterCaTrust.clusterCas(config));
+    }
+
+    @Test
+    void skippingTheChecksAsConfiguredReadsFromAServerAnotherCaCertified() {
+        Path otherCa = TestCertificates.authority("CN=other-ca").writePem(dir.resolve("other-ca-skipped.crt"));
+        String url = "https://localhost:" + apiServer.getAddress().getPort();
+
+        // insecure-skip-tls-verify beside a CA, as a kubeconfig may have both: fabric8 trusts everything
+        try (ApiServerClient client = KubernetesClients.forUrl(url, null, otherCa, true, Duration.ofSeconds(10))) {
+            assertEquals(BODY, client.get(PATH));
+        }
+    }
+
+    @Test
+    void theCaIsReadOnceWhenTheClientIsBuilt() throws IOException {
+        Path ca = TestCertificates.authority("CN=k3s-server-ca").writePem(dir.resolve("p256-ca.crt"));
+        try (ApiServerClient client = KubernetesClients.forUrl("https://localhost:6443", null, ca, false,
+                Duration.ofSeconds(1))) {
+            Files.delete(ca);
+
+            assertTrue(client.trustsP256Authority(), "the CA was read again, from a file that is gone");
+        }
     }
 }
