@@ -30,10 +30,9 @@ import java.util.function.Supplier;
  * the first admission's path (benchmarks/README.md, "Netty's TLS defaults off the first
  * admission"). When the cluster's CA has an ECDSA P-256 key, the JDK's P-256 table, which checking
  * its signatures needs, is built here too, and only then ({@link P256Authority}). With a single CPU
- * there is no idle one
- * and warming up would only compete with start-up, so nothing is warmed up. A warm-up that fails
- * (no credentials yet, say) only logs: the first admission meets the same failure and answers as
- * configured.
+ * there is no idle one and warming up would only compete with start-up, so nothing is warmed up. A
+ * warm-up that fails (no credentials yet, say) only logs: the first admission meets the same
+ * failure and answers as configured.
  */
 public final class LookupWarmUp {
 
