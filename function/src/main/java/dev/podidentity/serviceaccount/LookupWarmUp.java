@@ -81,7 +81,7 @@ public final class LookupWarmUp {
             return done;
         }
         done.add(Piece.CLIENT);
-        if (!api.client().masterUrl().startsWith("https:")) {
+        if (!api.client().masterUrl().regionMatches(true, 0, "https:", 0, 6)) {
             return done;
         }
         try {
