@@ -195,7 +195,7 @@ launch_image() {
   # for every cached class's jar at its trained path, fails and does not remember it: ~5,000
   # exceptions and ~35 ms more per start (benchmarks/README.md, "The P-256 table only for a P-256
   # CA"). Where it can (as root), it runs with the side's deployments mounted at /deployments in a
-  # mount namespace of its own; elsewhere as before, with a warning (image_path_warning).
+  # mount namespace of its own; elsewhere as before, with the warning image_bench_setup prints.
   local in_place=(env)
   if [ -n "$deployments_mount" ]; then
     # shellcheck disable=SC2016  # expanded by the inner bash
