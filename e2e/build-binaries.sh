@@ -101,6 +101,8 @@ if [ ${#k8s_pkgs[@]} -gt 0 ]; then
 fi
 
 "$OUT/kube-apiserver" --version >&2
-"$OUT/etcd" --version | head -1 >&2
+# sed reads etcd's every line: head would leave it writing into a closed pipe (SIGPIPE, and with
+# pipefail the script's end).
+"$OUT/etcd" --version | sed -n 1p >&2
 e2e_log "built in $(( $(date +%s) - start ))s"
 printf '%s\n' "$OUT"

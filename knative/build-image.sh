@@ -126,7 +126,7 @@ while read -r lib; do
   packages+=("${owner%%[:,]*}")
 done < <(find "$jre/bin" "$jre/lib" -type f \( -path "$jre/bin/*" -o -name '*.so' \) -exec ldd {} + 2> /dev/null |
   awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}' | grep -v "^$jre/" | sort -u)
-candidate() { apt-cache show --no-all-versions "$1" 2> /dev/null | sed -n 's/^Version: //p' | head -1; }
+candidate() { apt-cache show --no-all-versions "$1" 2> /dev/null | awk '/^Version: / && !v {v = $2} END {print v}'; }
 [ -n "$(candidate libc6)" ] || { log "apt-get update (no package lists)"; apt-get update >&2; }
 # With what they depend on (gcc-12-base: libgcc's copyright), as if installed.
 mapfile -t packages < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
