@@ -2,7 +2,19 @@ package dev.podidentity;
 
 import dev.podidentity.config.PodIdentityConfig;
 
+import dev.podidentity.cluster.ClusterRegistryProbe;
+import dev.podidentity.cluster.ClusterSettings;
+import dev.podidentity.cluster.Registration;
+import dev.podidentity.identity.IdentitySettings;
+import dev.podidentity.serviceaccount.ClusterAccess;
+
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.runtime.configuration.MemorySizeConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithParentName;
 
 import org.junit.jupiter.api.Test;
 
@@ -12,6 +24,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -184,17 +197,24 @@ class ContractDocTest {
         return properties;
     }
 
-    /** The leaf properties under a {@code @ConfigMapping} interface, with their {@code @WithDefault}. */
+    /**
+     * The leaf properties under a {@code @ConfigMapping} interface, with their defaults: a
+     * {@code @WithDefault}, else the built-in default the code applies ({@link #codeDefaults()}).
+     */
     static void collect(Class<?> group, String prefix, Map<String, Optional<String>> properties) {
-        for (Method method : group.getDeclaredMethods()) {
+        for (Method method : group.getMethods()) {
             if (Modifier.isStatic(method.getModifiers()) || method.isDefault() || method.isSynthetic()) {
                 continue;
             }
-            String name = prefix + kebab(method.getName());
             Class<?> type = method.getReturnType();
             if (Map.class.isAssignableFrom(type)) {
                 continue; // pod-identity.clusters.<id>.…: described by reference to PodIdentityConfig.Cluster
             }
+            if (method.isAnnotationPresent(WithParentName.class)) {
+                collect(type, prefix, properties);
+                continue;
+            }
+            String name = prefix + kebab(method.getName());
             if (type.isInterface() && type.getEnclosingClass() == PodIdentityConfig.class) {
                 collect(type, name + ".", properties);
                 continue;
@@ -202,13 +222,62 @@ class ContractDocTest {
             WithDefault withDefault = method.getAnnotation(WithDefault.class);
             assertFalse(withDefault == null && type != Optional.class,
                     name + " has neither a default nor Optional: the page cannot say what it is when unset");
-            properties.put(name, Optional.ofNullable(withDefault).map(WithDefault::value));
+            properties.put(name, withDefault != null ? Optional.of(withDefault.value())
+                    : Optional.ofNullable(CODE_DEFAULTS.get(name)));
         }
+    }
+
+    static final Map<String, String> CODE_DEFAULTS = codeDefaults();
+
+    /**
+     * What the code makes of the cluster settings that are left unset: read from the settings it
+     * builds out of no properties at all, so the page is held to what the code does.
+     */
+    static Map<String, String> codeDefaults() {
+        PodIdentityConfig none = mapping(Map.of());
+        PodIdentityConfig mapped = mapping(Map.of("pod-identity.config-map.enabled", "true"));
+        ClusterSettings plain = ClusterSettings.layered("x", new ClusterAccess.FromEnvironment(), none.defaultCluster(),
+                none.defaultCluster());
+        ClusterSettings withMap = ClusterSettings.layered("x", new ClusterAccess.FromEnvironment(),
+                mapped.defaultCluster(), mapped.defaultCluster());
+        IdentitySettings identity = plain.identity();
+        IdentitySettings.PodIdentitySettings agent = identity.podIdentity();
+        Map<String, String> defaults = new TreeMap<>();
+        defaults.put("pod-identity.annotation-prefix", identity.annotationPrefix());
+        defaults.put("pod-identity.token-audience", identity.tokenAudience());
+        defaults.put("pod-identity.token-mount-path", identity.tokenMountPath());
+        defaults.put("pod-identity.token-expiration", String.valueOf(identity.tokenExpiration()));
+        defaults.put("pod-identity.sts-regional-endpoint", String.valueOf(identity.regionalSts()));
+        defaults.put("pod-identity.role-session-name", kebab(identity.roleSessionName().name()));
+        defaults.put("pod-identity.on-lookup-failure", kebab(identity.onLookupFailure().name()));
+        defaults.put("pod-identity.config-map.enabled", String.valueOf(plain.mappings() != null));
+        defaults.put("pod-identity.config-map.namespace", withMap.mappings().namespace());
+        defaults.put("pod-identity.config-map.name", withMap.mappings().name());
+        defaults.put("pod-identity.container-credentials.audience", agent.audience());
+        defaults.put("pod-identity.container-credentials.mount-path", agent.mountPath());
+        defaults.put("pod-identity.container-credentials.volume-name", agent.volumeName());
+        defaults.put("pod-identity.container-credentials.token-path", agent.tokenPath());
+        defaults.put("pod-identity.container-credentials.full-uri", agent.fullUri());
+        boolean insecure = ((ClusterAccess.ApiServer) ((Registration.Usable) ClusterRegistryProbe.defaultCluster(
+                mapping(Map.of("pod-identity.api-server-url", "https://x"))).orElseThrow()).settings().access())
+                .insecureSkipTlsVerify();
+        defaults.put("pod-identity.insecure-skip-tls-verify", String.valueOf(insecure));
+        defaults.put("pod-identity.kubernetes.insecure-skip-tls-verify", String.valueOf(insecure));
+        return defaults;
+    }
+
+    static PodIdentityConfig mapping(Map<String, String> properties) {
+        return new SmallRyeConfigBuilder()
+                .withMapping(PodIdentityConfig.class)
+                .withConverter(Duration.class, 100, new DurationConverter())
+                .withConverter(MemorySize.class, 100, new MemorySizeConverter())
+                .withSources(new PropertiesConfigSource(properties, "test", 100))
+                .build().getConfigMapping(PodIdentityConfig.class);
     }
 
     /** {@code awsDefaultRegion} → {@code aws-default-region}, as SmallRye Config names properties. */
     static String kebab(String methodName) {
-        return methodName.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+        return methodName.replaceAll("([a-z0-9])([A-Z])", "$1-$2").replace('_', '-').toLowerCase(Locale.ROOT);
     }
 
     static String firstCodeSpan(String cell) {

@@ -29,7 +29,11 @@ public final class AdmissionHandler {
     private static final int QUOTED_CHARS = 64;
 
     private final String cluster;
+    /** Null for a cluster that cannot be served. */
     private final IdentityResolver resolver;
+    /** Why the cluster cannot be served, or null. */
+    private final String unservable;
+    private final LookupFailurePolicy unservablePolicy;
     private final Consumer<Decision> decisions;
     private final AnswerLimits limits;
     private final InFlightBytes inFlight;
@@ -58,11 +62,31 @@ public final class AdmissionHandler {
      */
     public AdmissionHandler(String cluster, IdentityResolver resolver, Consumer<Decision> decisions,
             AnswerLimits limits, InFlightBytes inFlight) {
+        this(cluster, Objects.requireNonNull(resolver, "resolver"), null, null, decisions, limits, inFlight);
+    }
+
+    private AdmissionHandler(String cluster, IdentityResolver resolver, String unservable,
+            LookupFailurePolicy unservablePolicy, Consumer<Decision> decisions, AnswerLimits limits,
+            InFlightBytes inFlight) {
         this.cluster = Objects.requireNonNull(cluster, "cluster");
-        this.resolver = Objects.requireNonNull(resolver, "resolver");
+        this.resolver = resolver;
+        this.unservable = unservable;
+        this.unservablePolicy = unservablePolicy;
         this.decisions = Objects.requireNonNull(decisions, "decisions");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.inFlight = Objects.requireNonNull(inFlight, "inFlight");
+    }
+
+    /**
+     * The handler of a cluster that cannot be served (its registration is broken, its client cannot
+     * be built): reviews are read and checked as always, and each pod creation is answered as
+     * {@code onLookupFailure} says, with {@code why} as its warning or denial, and its decision.
+     */
+    public static AdmissionHandler unservable(String cluster, String why, LookupFailurePolicy onLookupFailure,
+            Consumer<Decision> decisions) {
+        return new AdmissionHandler(cluster, null, Objects.requireNonNull(why, "why"),
+                Objects.requireNonNull(onLookupFailure, "onLookupFailure"), decisions, AnswerLimits.defaults(),
+                InFlightBytes.of(InFlightBytes.MIN_WEIGHT));
     }
 
     /**
@@ -105,6 +129,10 @@ public final class AdmissionHandler {
                     "invalid service account name", started);
         }
 
+        if (unservable != null) {
+            return notMutated(request, pod, "none", List.of(), unservablePolicy, unservable, "cluster unusable",
+                    started);
+        }
         Resolution resolution = resolver.resolve(request.namespace(), pod);
         if (resolution.denied()) {
             return deny(request, pod, resolution.denial(), resolution.reason(), started);
@@ -119,7 +147,8 @@ public final class AdmissionHandler {
         // The patch grows with the containers: refuse before making it, not after running out of heap.
         int containers = pod.initContainers().size() + pod.containers().size();
         if (containers > limits.maxContainers()) {
-            return notMutated(request, pod, mode, resolution, "the pod has " + containers
+            return notMutated(request, pod, mode, resolution.warnings(), resolver.settings().onLookupFailure(),
+                    "the pod has " + containers
                     + " containers, more than the " + limits.maxContainers() + " this function mutates", "too large",
                     started);
         }
@@ -136,14 +165,16 @@ public final class AdmissionHandler {
         long reserved = mutation.ops().size() > LARGE_PATCH_OPS
                 ? Math.min((long) mutation.ops().size() * BYTES_PER_OP, limits.maxPatchBytes()) : 0;
         if (reserved > 0 && !inFlight.tryReserve(reserved)) {
-            return notMutated(request, pod, mode, resolution, "the function is writing as many large patches as"
+            return notMutated(request, pod, mode, resolution.warnings(), resolver.settings().onLookupFailure(),
+                    "the function is writing as many large patches as"
                     + " its memory allows; retry", "busy", started);
         }
         byte[] patch;
         try {
             patch = JsonPatchWriter.write(mutation.ops(), limits.maxPatchBytes());
         } catch (DocumentTooLargeException e) {
-            return notMutated(request, pod, mode, resolution, "its patch would be longer than "
+            return notMutated(request, pod, mode, resolution.warnings(), resolver.settings().onLookupFailure(),
+                    "its patch would be longer than "
                     + limits.maxPatchBytes() + " bytes", "too large", started);
         } finally {
             if (reserved > 0) {
@@ -161,12 +192,12 @@ public final class AdmissionHandler {
      * sees why; denied, its creator sees why and nothing runs without credentials.
      */
     private AdmissionReviewAnswer notMutated(AdmissionRequest request, PodView pod, String mode,
-            Resolution resolution, String why, String reason, long started) {
-        if (resolver.settings().onLookupFailure() == LookupFailurePolicy.DENY) {
+            List<String> resolutionWarnings, LookupFailurePolicy policy, String why, String reason, long started) {
+        if (policy == LookupFailurePolicy.DENY) {
             log(request, pod, mode, Outcome.DENIED, reason, started); // the mode it would have had
             return denied(request, "AWS credentials cannot be added to this pod: " + why);
         }
-        List<String> warnings = new ArrayList<>(resolution.warnings());
+        List<String> warnings = new ArrayList<>(resolutionWarnings);
         warnings.add("AWS credentials were not added to this pod: " + why + "; pod admitted without AWS credentials");
         log(request, pod, mode, Outcome.NOT_MUTATED, reason + ": " + why, started);
         return AdmissionReviewAnswer.of(request, AdmissionReviewAnswer.Response.allowed(request.uid(), warnings));

@@ -19,6 +19,7 @@ public class InFlightBytesProducer {
     @Produces
     @Singleton
     InFlightBytes inFlightBytes(PodIdentityConfig config) {
-        return InFlightBytes.of(config.limits().maxInFlightBytes().asLongValue());
+        return InFlightBytes.of(config.limits().maxInFlightBytes().asLongValue(),
+                config.limits().maxInFlightBytesPerCluster().asLongValue());
     }
 }

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -46,14 +47,14 @@ public final class CallerCertificate {
     private final X500Principal subject;
     /** Where this cluster's verdict is kept in a TLS session (clusters may share a subject). */
     private final String sessionKey;
-    /** The CA file's anchors (re-read when it changes), or null when the subject alone is checked. */
-    private final WatchedFile<Anchors> ca;
+    /** The CA's anchors (a file's are re-read when it changes), or null when the subject alone is checked. */
+    private final Supplier<Anchors> ca;
 
     /** One version of the CA file: the verdicts kept in sessions are for this object. */
     private record Anchors(PKIXParameters parameters, Set<X509Certificate> certificates) {
     }
 
-    private CallerCertificate(X500Principal subject, WatchedFile<Anchors> ca) {
+    private CallerCertificate(X500Principal subject, Supplier<Anchors> ca) {
         this.subject = subject;
         this.ca = ca;
         this.sessionKey = SESSION_KEY + subject.getName() + "@" + System.identityHashCode(this);
@@ -76,7 +77,26 @@ public final class CallerCertificate {
      */
     public static CallerCertificate of(String subject, Path caFile, Duration checkInterval) {
         return new CallerCertificate(principal(subject),
-                new WatchedFile<>(caFile, CallerCertificate::anchors, null, checkInterval, System::nanoTime));
+                new WatchedFile<>(caFile, CallerCertificate::anchors, null, checkInterval, System::nanoTime)::current);
+    }
+
+    /**
+     * The subject, on a chain to a CA of the PEM text.
+     *
+     * @throws IllegalArgumentException when the subject is not an RFC 2253 distinguished name, or
+     *     the PEM holds no certificate
+     */
+    public static CallerCertificate of(String subject, String caPem) {
+        Anchors anchors;
+        try {
+            anchors = anchors(caPem.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("the caller CA is not PEM certificates: " + e.getMessage(), e);
+        }
+        if (anchors == null) {
+            throw new IllegalArgumentException("the caller CA is empty");
+        }
+        return new CallerCertificate(principal(subject), () -> anchors);
     }
 
     private static X500Principal principal(String subject) {
@@ -129,7 +149,7 @@ public final class CallerCertificate {
         if (ca == null) {
             return accepts(chain);
         }
-        Anchors anchors = ca.current();
+        Anchors anchors = ca.get();
         if (anchors != null && session.getValue(sessionKey) == anchors) {
             return true;
         }
@@ -145,7 +165,7 @@ public final class CallerCertificate {
      * leads to it.
      */
     public boolean accepts(Certificate[] chain) {
-        return accepts(chain, ca == null ? null : ca.current());
+        return accepts(chain, ca == null ? null : ca.get());
     }
 
     private boolean accepts(Certificate[] chain, Anchors anchors) {

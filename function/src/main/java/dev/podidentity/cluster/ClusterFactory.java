@@ -1,11 +1,13 @@
 package dev.podidentity.cluster;
 
+import dev.podidentity.serviceaccount.ClusterAccess;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.admission.AnswerLimits;
 import dev.podidentity.admission.DecisionLog;
 import dev.podidentity.admission.InFlightBytes;
+import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.KubernetesRoleMappings;
@@ -32,9 +34,6 @@ import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -49,8 +48,8 @@ import java.util.random.RandomGenerator;
  *
  * <pre>{@code
  * @Inject ClusterFactory factory;
- * @Inject PodIdentityConfig config;
- * ServedCluster prod = factory.build(ClusterSettings.of(config, "prod-eu"));
+ * Registration.Usable prod = (Registration.Usable) registry.find("prod-eu").join().orElseThrow();
+ * ServedCluster served = factory.build(prod.settings());
  * }</pre>
  *
  * <p>Building connects to nothing: the first lookup does.
@@ -131,6 +130,15 @@ public class ClusterFactory {
         return new ServedCluster(settings, handler, api);
     }
 
+    /**
+     * The handler of a cluster that cannot be served: every pod it should mutate is answered as
+     * {@code onLookupFailure} says, with the reason, and logged and counted like any decision.
+     */
+    public AdmissionHandler unservable(String id, String problem, LookupFailurePolicy onLookupFailure) {
+        return AdmissionHandler.unservable(id, "cluster " + id + " cannot be served: " + problem, onLookupFailure,
+                decisionLog.andThen(metrics.cluster(id)).andThen(jvmMetrics));
+    }
+
     /** Each cluster its own: a slow cluster must not take the others' calls. */
     private LookupBulkhead bulkhead() {
         return LookupBulkhead.of(lookup.maxConcurrent(), lookup.maxQueued(), lookupSettings.budget());
@@ -139,21 +147,11 @@ public class ClusterFactory {
     private ApiServerClient client(String id, ClusterAccess access) {
         Duration timeout = lookupSettings.requestTimeout();
         return switch (access) {
-            case ClusterAccess.ApiServerUrl url -> KubernetesClients.forUrl(url.url(), url.tokenFile(), url.caFile(),
-                    url.insecureSkipTlsVerify(), timeout);
-            case ClusterAccess.Kubeconfig kubeconfig -> KubernetesClients.from(fromKubeconfig(id, kubeconfig), timeout);
+            case ClusterAccess.ApiServer server -> KubernetesClients.forApiServer(server, timeout);
+            case ClusterAccess.Kubeconfig kubeconfig -> KubernetesClients.fromKubeconfig(kubeconfig, timeout);
             case ClusterAccess.FromEnvironment fromEnvironment -> KubernetesClients.from(environment.get(), timeout);
             case ClusterAccess.ServiceAccountsFile file -> throw new IllegalArgumentException(
                     "cluster " + id + " reads ServiceAccounts from " + file.file() + ", not from an API server");
         };
-    }
-
-    private static Config fromKubeconfig(String id, ClusterAccess.Kubeconfig kubeconfig) {
-        try {
-            return Config.fromKubeconfig(kubeconfig.context(), Files.readString(kubeconfig.file()),
-                    kubeconfig.file().toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the kubeconfig of cluster " + id, e);
-        }
     }
 }

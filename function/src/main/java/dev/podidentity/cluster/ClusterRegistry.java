@@ -1,8 +1,13 @@
 package dev.podidentity.cluster;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Scheduler;
+
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.config.PodIdentityConfig;
-import dev.podidentity.serviceaccount.ClusterApi;
+import dev.podidentity.metrics.Metrics;
 import dev.podidentity.serviceaccount.LookupWarmUp;
 
 import io.quarkus.runtime.StartupEvent;
@@ -14,25 +19,27 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The clusters one deployment serves: {@value #DEFAULT} at {@code /mutate}, and each
- * {@code pod-identity.clusters.<id>} at {@code /clusters/<id>/mutate}. The default cluster is a
- * cluster like the others: all are read by {@link ClusterSettings} and built by
- * {@link ClusterFactory}. Each cluster has its own Kubernetes client, its own cache and its own
- * circuit breaker, so one cluster's answers can never come from another's; each is built on its
- * first request, so start-up does not grow with the number of clusters, and closed at shutdown.
- * Their settings, though, are all read at start, so that a mistake in any fails the start.
+ * The clusters the function serves, found by id: {@value #DEFAULT} at {@code /mutate}, and each
+ * other at {@code /clusters/<id>/mutate}, from its properties or from its Secret. Both sources give
+ * the same {@link Registration}, and every cluster is served from it by the same code.
  *
  * <pre>{@code
- * AdmissionHandler handler = registry.handler("prod-eu"); // built on first use
+ * Registration prod = registry.find("prod-eu").join().orElseThrow(); // at once for a declared cluster
+ * AdmissionHandler handler = registry.handler(prod);                 // built on its first admission
  * }</pre>
+ *
+ * <p>A cluster is built ({@link ClusterFactory}: its client, cache and circuit breaker, so that one
+ * cluster's answers never come from another's) on its first admission, so that start-up and memory
+ * do not grow with the clusters registered; built again when its settings change; and closed after
+ * {@code cluster-idle-after} without an admission, or once it is no longer registered.
  */
 @ApplicationScoped
 public class ClusterRegistry {
@@ -41,108 +48,136 @@ public class ClusterRegistry {
     public static final String DEFAULT = "default";
 
     private static final Logger LOG = Logger.getLogger(ClusterRegistry.class);
-    private static final Pattern ID = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+    /** How long a replaced cluster stays open: admissions that started with it finish with it. */
+    private static final Duration REPLACED_GRACE = Duration.ofSeconds(30);
 
-    private final PodIdentityConfig config;
+    private final PropertyClusters properties;
+    private final SecretClusters secrets;
     private final ClusterFactory factory;
-    /** Every cluster's settings, read at start so that a mistake in any of them fails the start. */
-    private final Map<String, ClusterSettings> settings = new LinkedHashMap<>();
-    private final Map<String, CallerToken> callerTokens = new ConcurrentHashMap<>();
-    private final Map<String, CallerCertificate> callerCertificates = new ConcurrentHashMap<>();
-    private final Map<String, ServedCluster> served = new ConcurrentHashMap<>();
+    private final Metrics metrics;
+    private final Cache<String, ServedCluster> served;
+    private final ScheduledExecutorService closer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofVirtual().name("cluster-closer").factory());
 
     @Inject
-    public ClusterRegistry(PodIdentityConfig config, ClusterFactory factory) {
-        this.config = config;
+    public ClusterRegistry(PodIdentityConfig config, ClusterFactory factory, SecretClusters secrets,
+            Metrics metrics) {
+        this.properties = new PropertyClusters(config);
+        this.secrets = secrets.enabled() ? secrets : null;
         this.factory = factory;
-        settings.put(DEFAULT, ClusterSettings.of(config, DEFAULT));
-        for (String id : config.clusters().keySet()) {
-            if (!ID.matcher(id).matches() || id.equals(DEFAULT)) {
-                throw new IllegalArgumentException("cluster id '" + id + "' must be a DNS label other than '"
-                        + DEFAULT + "' (lower-case letters, digits and '-')");
+        this.metrics = metrics;
+        this.served = Caffeine.newBuilder()
+                .expireAfterAccess(config.clusterIdleAfter())
+                .scheduler(Scheduler.systemScheduler())
+                .<String, ServedCluster>removalListener((id, cluster, cause) -> retire(id, cluster, cause))
+                .build();
+    }
+
+    /** Warns of clusters that accept a certificate subject signed by any trusted CA; warms the default cluster up. */
+    void started(@Observes StartupEvent started) {
+        for (String id : properties.ids()) {
+            if (properties.find(id).orElseThrow().callers() instanceof CallerCredentials callers
+                    && callers.certificate() != null && !callers.certificate().checksIssuer()) {
+                LOG.warnf("cluster %s authenticates callers by certificate subject alone: a certificate with "
+                        + "subject %s signed by any CA of the shared trust store is accepted, another cluster's CA "
+                        + "too. Set %s.caller-certificate-ca-file to that cluster's CA.", id, callers.certificate(),
+                        DEFAULT.equals(id) ? "pod-identity" : "pod-identity.clusters." + id);
             }
-            settings.put(id, ClusterSettings.of(config, id));
         }
-        for (String id : settings.keySet()) {
-            callerCertificate(id); // a malformed subject fails the start, not the first request
+        if (properties.find(DEFAULT).orElseThrow() instanceof Registration.Usable usable
+                && usable.settings().access().usesApiServer()) {
+            LookupWarmUp.inBackground(() -> served(usable).api());
         }
     }
 
     /**
-     * Says which clusters accept a certificate subject signed by any trusted CA, and builds the
-     * default cluster's client in the background meanwhile (see {@link LookupWarmUp}).
+     * The cluster registered under an id: at once for one declared as properties; for one
+     * registered as a Secret, at once when its Secret is known and fresh, else once it has been
+     * read. Completes exceptionally with a {@code LookupFailedException} when the Secrets cannot be
+     * read now and nothing younger than {@code cluster-secrets.max-stale} is known.
+     *
+     * @return empty for an id that no source registers
      */
-    void started(@Observes StartupEvent started) {
-        for (String cluster : callerCertificates.keySet()) {
-            if (!callerCertificates.get(cluster).checksIssuer()) {
-                LOG.warnf("cluster %s authenticates callers by certificate subject alone: a certificate with "
-                        + "subject %s signed by any CA of the shared trust store is accepted, another cluster's CA "
-                        + "too. Set %s.caller-certificate-ca-file to that cluster's CA.", cluster,
-                        callerCertificates.get(cluster), DEFAULT.equals(cluster) ? "pod-identity"
-                                : "pod-identity.clusters." + cluster);
+    public CompletableFuture<Optional<Registration>> find(String id) {
+        Optional<Registration> declared = properties.find(id);
+        if (declared.isPresent() || DEFAULT.equals(id)) {
+            return CompletableFuture.completedFuture(declared);
+        }
+        if (secrets == null || !ClusterIds.isValid(id)) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        return secrets.find(id).whenComplete((found, failure) -> {
+            if (found != null && found.isEmpty()) {
+                forget(id); // removed: its client, caches and meters go now, not when idle
             }
-        }
-        if (settings.get(DEFAULT).access().usesApiServer()) {
-            LookupWarmUp.inBackground(() -> api(DEFAULT));
-        }
+        });
     }
 
-    /** Whether the deployment serves that cluster. */
-    public boolean knows(String cluster) {
-        return settings.containsKey(cluster);
+    /** Whether an id is registered as properties (the default cluster included). */
+    public boolean declared(String id) {
+        return properties.find(id).isPresent();
     }
 
-    /** The token the cluster's API server must present, if the cluster requires one. */
-    public Optional<CallerToken> callerToken(String cluster) {
-        Path file = settings.get(cluster).callers().tokenFile();
-        return Optional.ofNullable(file).map(path -> callerTokens.computeIfAbsent(cluster,
-                c -> CallerToken.watching(path, config.fileCheckInterval())));
-    }
-
-    /** The client certificate the cluster's API server must present, if the cluster requires one. */
-    public Optional<CallerCertificate> callerCertificate(String cluster) {
-        CallerCertificate known = callerCertificates.get(cluster);
-        if (known != null) {
-            return Optional.of(known);
-        }
-        ClusterSettings.Callers callers = settings.get(cluster).callers();
-        String subject = callers.certificateSubject();
-        Path ca = callers.certificateCaFile();
-        if (subject == null) {
-            if (ca != null) {
-                throw new IllegalArgumentException("cluster " + cluster + " has caller-certificate-ca-file but no "
-                        + "caller-certificate-subject: whose certificate should it accept?");
+    /**
+     * The admission handler of a registered cluster: of the cluster served from its settings
+     * (built on first use, again when they change), or one that answers every pod as its
+     * {@code on-lookup-failure} says, with the reason, for a cluster that cannot be served.
+     */
+    public AdmissionHandler handler(Registration registration) {
+        return switch (registration) {
+            case Registration.Usable usable -> {
+                try {
+                    yield served(usable).handler();
+                } catch (RuntimeException e) {
+                    LOG.errorf("cluster %s cannot be served: %s", usable.id(), e.getMessage());
+                    yield factory.unservable(usable.id(), "its API server client cannot be built: " + e.getMessage(),
+                            usable.settings().identity().onLookupFailure());
+                }
             }
-            return Optional.empty();
+            case Registration.Broken broken -> factory.unservable(broken.id(), broken.problem(),
+                    broken.onLookupFailure());
+        };
+    }
+
+    /** The cluster served from these settings: built on first use, and again when they change. */
+    public ServedCluster served(Registration.Usable usable) {
+        ServedCluster known = served.getIfPresent(usable.id());
+        if (known != null && (known.settings() == usable.settings() || known.settings().equals(usable.settings()))) {
+            return known;
         }
-        // One per cluster, made at start: it keeps the CA file watched and its verdicts in TLS sessions.
-        return Optional.of(callerCertificates.computeIfAbsent(cluster, c -> ca == null ? CallerCertificate.of(subject)
-                : CallerCertificate.of(subject, ca, config.fileCheckInterval())));
+        return served.asMap().compute(usable.id(), (id, current) -> current != null
+                && current.settings().equals(usable.settings()) ? current : factory.build(usable.settings()));
     }
 
-    /** The API server of a cluster (built on first use, shared with its admissions); null when it reads a file. */
-    public ClusterApi api(String cluster) {
-        return served(cluster).api();
+    /** Closes what is held for a cluster no longer registered. */
+    private void forget(String id) {
+        served.invalidate(id);
+        metrics.forget(id);
     }
 
-    /** The configuration of a named cluster. */
-    public PodIdentityConfig.Cluster configuration(String cluster) {
-        return config.clusters().get(cluster);
-    }
-
-    /** The admission handler of a cluster this deployment {@linkplain #knows knows}. */
-    public AdmissionHandler handler(String cluster) {
-        return served(cluster).handler();
-    }
-
-    /** Built on first use: start-up does not grow with the number of clusters. */
-    private ServedCluster served(String cluster) {
-        ServedCluster known = served.get(cluster);
-        return known != null ? known : served.computeIfAbsent(cluster, c -> factory.build(settings.get(c)));
+    /**
+     * A replaced cluster is closed after a grace period, so that admissions already using it end
+     * normally; an idle or removed one at once, with its meters.
+     */
+    private void retire(String id, ServedCluster cluster, RemovalCause cause) {
+        if (cluster == null) {
+            return;
+        }
+        if (cause == RemovalCause.REPLACED) {
+            LOG.infof("cluster %s: its settings changed; it is built again", id);
+            closer.schedule(cluster::close, REPLACED_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (cause == RemovalCause.EXPIRED) {
+            LOG.infof("cluster %s: no admission for a while; its client and caches are closed", id);
+            metrics.forget(id);
+        }
+        cluster.close();
     }
 
     @PreDestroy
     void close() {
-        served.values().forEach(ServedCluster::close);
+        served.asMap().values().forEach(ServedCluster::close);
+        closer.shutdownNow();
     }
 }

@@ -9,9 +9,9 @@ import dev.podidentity.serviceaccount.ClusterApi;
  *
  * <pre>{@code
  * @Inject ClusterFactory factory;
- * @Inject PodIdentityConfig config;
- * try (ServedCluster prod = factory.build(ClusterSettings.of(config, "prod-eu"))) {
- *     prod.handler().handle(objectMapper.readValue(reviewBytes, AdmissionReview.class));
+ * Registration.Usable prod = (Registration.Usable) registry.find("prod-eu").join().orElseThrow();
+ * try (ServedCluster served = factory.build(prod.settings())) {
+ *     served.handler().handle(objectMapper.readValue(reviewBytes, AdmissionReview.class));
  * }
  * }</pre>
  *

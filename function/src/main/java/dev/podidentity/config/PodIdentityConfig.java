@@ -3,6 +3,7 @@ package dev.podidentity.config;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithParentName;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,92 +11,136 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Every {@code pod-identity.*} property, with its default (docs/contract.md#configuration). Each
- * also reads from the environment: {@code pod-identity.aws-default-region} ←
- * {@code POD_IDENTITY_AWS_DEFAULT_REGION}.
+ * Every {@code pod-identity.*} property (docs/contract.md#configuration). Each also reads from the
+ * environment: {@code pod-identity.aws-default-region} ← {@code POD_IDENTITY_AWS_DEFAULT_REGION}.
  *
  * <pre>{@code
  * pod-identity.aws-default-region=eu-west-1
- * pod-identity.role-session-name=pod-name
  * pod-identity.service-accounts-file=examples/service-accounts.yaml
+ * pod-identity.clusters.prod-eu.api-server-url=https://prod-eu.example.com:6443
  * pod-identity.clusters.prod-eu.aws-default-region=eu-central-1
  * }</pre>
  *
- * <p>The top-level properties configure the default cluster (served at {@code /mutate}) and are
- * the defaults of every named cluster. A named cluster may override, under
- * {@code pod-identity.clusters.<id>.}, exactly the properties of {@link ClusterOverrides}:
- * {@code annotation-prefix}, {@code token-audience}, {@code token-mount-path},
- * {@code token-expiration}, {@code aws-default-region}, {@code sts-regional-endpoint},
- * {@code role-session-name}, {@code on-lookup-failure}, {@code config-map.enabled},
- * {@code config-map.namespace}, {@code config-map.name} and every {@code container-credentials.*}
- * property. How a cluster is reached and how its callers authenticate are its own ({@link Cluster}).
- * What the process shares stays top-level only: {@code lookup.*} (one cache and retry policy),
- * {@code limits.*} (one heap), {@code file-check-interval}, and {@code service-accounts-file} and
- * {@code kubernetes.*}, which say how the default cluster is reached.
+ * <p>A cluster's settings are declared once, in {@link Cluster}. The top-level properties are the
+ * default cluster's (served at {@code /mutate}); a named cluster's are the same properties under
+ * {@code pod-identity.clusters.<id>.}, and of those, the settings of {@link Identity} it leaves unset
+ * are the top level's, and their defaults are in code ({@code IdentitySettings.builder()}). How a
+ * cluster is reached and how its callers authenticate are its own. A cluster registered as a
+ * Secret ({@link ClusterSecrets}) is read through the same {@link Identity}. What the process
+ * shares has no per-cluster value: {@code lookup.*}, {@code limits.*}, {@code file-check-interval},
+ * {@code cluster-idle-after} and {@code cluster-secrets.*}.
  */
 @ConfigMapping(prefix = "pod-identity")
 public interface PodIdentityConfig {
 
-    /** Prefix of every annotation key ({@code <prefix>/role-arn}, …). */
-    @WithDefault("eks.amazonaws.com")
-    String annotationPrefix();
+    /**
+     * The default cluster, served at {@code /mutate}: the top-level properties. Its {@link Identity}
+     * settings are the defaults of every other cluster.
+     */
+    @WithParentName
+    Cluster defaultCluster();
 
-    /** Default IRSA token audience. */
-    @WithDefault("sts.amazonaws.com")
-    String tokenAudience();
+    /**
+     * The default cluster's API server under the names it had before every cluster was declared by
+     * {@link Cluster}; each is read when its new name ({@code api-server-url}, {@code token-file},
+     * {@code ca-file}, {@code insecure-skip-tls-verify}) is not set.
+     */
+    FormerKubernetes kubernetes();
 
-    /** Where IRSA tokens are mounted in every container. */
-    @WithDefault("/var/run/secrets/eks.amazonaws.com/serviceaccount")
-    String tokenMountPath();
+    /** {@code pod-identity.kubernetes.*}: the former names of the default cluster's API server settings. */
+    interface FormerKubernetes {
+        Optional<String> apiServerUrl();
 
-    /** Default token lifetime in seconds; values below 600 become 600. */
-    @WithDefault("86400")
-    long tokenExpiration();
+        Optional<Path> tokenFile();
 
-    /** Region injected as {@code AWS_DEFAULT_REGION} and {@code AWS_REGION}; unset: none. */
-    Optional<String> awsDefaultRegion();
+        Optional<Path> caFile();
 
-    /** Default for injecting {@code AWS_STS_REGIONAL_ENDPOINTS=regional}. */
-    @WithDefault("false")
-    boolean stsRegionalEndpoint();
+        Optional<Boolean> insecureSkipTlsVerify();
+    }
 
-    /** {@code none}, or {@code pod-name} to inject {@code AWS_ROLE_SESSION_NAME} from the pod's name. */
-    @WithDefault("none")
-    RoleSessionNameMode roleSessionName();
+    /** The clusters declared as properties, served at {@code /clusters/<id>/mutate}, by id. */
+    Map<String, NamedCluster> clusters();
 
-    /** {@code admit} (with a warning) or {@code deny} when a ServiceAccount cannot be looked up. */
-    @WithDefault("admit")
-    LookupFailurePolicy onLookupFailure();
+    /** The clusters registered as Secrets, served at {@code /clusters/<id>/mutate}. */
+    ClusterSecrets clusterSecrets();
 
-    /** A YAML or JSON file of ServiceAccounts: when set, no cluster is asked. */
-    Optional<Path> serviceAccountsFile();
-
-    /** How often watched files (ServiceAccounts, Pod Identity associations) are checked for changes. */
+    /** How often watched files (ServiceAccounts, associations, tokens, CAs, kubeconfigs) are checked for changes. */
     @WithDefault("1s")
     Duration fileCheckInterval();
 
-    /** How to reach the API server; unset: in-cluster credentials or {@code KUBECONFIG}. */
-    Kubernetes kubernetes();
-
-    /** A bearer token file the caller of {@code /mutate} must present; unset: no caller authentication. */
-    Optional<Path> callerTokenFile();
-
-    /** The client-certificate subject the caller of {@code /mutate} must present over mTLS (RFC 2253). */
-    Optional<String> callerCertificateSubject();
-
-    /** The CA (PEM) the caller of {@code /mutate}'s client certificate must chain to. */
-    Optional<Path> callerCertificateCaFile();
-
-    /** The clusters served at {@code /clusters/<id>/mutate}, by id. */
-    Map<String, Cluster> clusters();
+    /**
+     * How long a served cluster's client and caches are kept without an admission; then they are
+     * closed, and built again on its next admission.
+     */
+    @WithDefault("10m")
+    Duration clusterIdleAfter();
 
     /**
-     * One cluster of a shared deployment: how to reach its API server, how its API server
-     * authenticates to the function, and its {@linkplain ClusterOverrides overrides} of the
-     * top-level settings.
+     * What a cluster inherits: each setting a named cluster (or a cluster Secret) leaves unset is
+     * the top level's, and the top level's unset is the built-in default. An empty value is unset.
+     *
+     * <pre>{@code
+     * pod-identity.token-audience=corp-audience                  # every cluster's
+     * pod-identity.clusters.prod-eu.token-audience=prod-audience # prod-eu's own
+     * }</pre>
+     *
+     * <p>A cluster cannot turn off what the top level turns on by emptying it: to give it no Pod
+     * Identity associations, point its {@code container-credentials.config-file} at a file that
+     * does not exist (no file, no association); to read no mapping ConfigMap, set its
+     * {@code config-map.enabled=false}.
      */
-    interface Cluster extends ClusterOverrides {
-        /** A kubeconfig file for this cluster's API server. */
+    interface Identity {
+        /** Prefix of every annotation key ({@code <prefix>/role-arn}, …); default {@code eks.amazonaws.com}. */
+        Optional<String> annotationPrefix();
+
+        /** Default IRSA token audience; default {@code sts.amazonaws.com}. */
+        Optional<String> tokenAudience();
+
+        /** Where IRSA tokens are mounted in every container; default {@code /var/run/secrets/eks.amazonaws.com/serviceaccount}. */
+        Optional<String> tokenMountPath();
+
+        /** Default token lifetime in seconds, default 86400; values below 600 become 600. */
+        Optional<Long> tokenExpiration();
+
+        /** Region injected as {@code AWS_DEFAULT_REGION} and {@code AWS_REGION}; unset: none. */
+        Optional<String> awsDefaultRegion();
+
+        /** Default for injecting {@code AWS_STS_REGIONAL_ENDPOINTS=regional}; default false. */
+        Optional<Boolean> stsRegionalEndpoint();
+
+        /** {@code none} (default), or {@code pod-name} to inject {@code AWS_ROLE_SESSION_NAME} from the pod's name. */
+        Optional<RoleSessionNameMode> roleSessionName();
+
+        /** {@code admit} (default, with a warning) or {@code deny} when a ServiceAccount cannot be looked up. */
+        Optional<LookupFailurePolicy> onLookupFailure();
+
+        /** The AWS webhook's mapping ConfigMap ({@code --watch-config-map}), read from the cluster's API server. */
+        ConfigMap configMap();
+
+        /** EKS Pod Identity: the AWS webhook's {@code --container-credentials-*} flags. */
+        ContainerCredentials containerCredentials();
+    }
+
+    /**
+     * One cluster: how to reach its API server (or its ServiceAccounts file), how its API server
+     * authenticates to the function, its OIDC documents, and its {@link Identity} settings.
+     *
+     * <pre>{@code
+     * pod-identity.clusters.prod-eu.kubeconfig=/etc/pod-identity/clusters/prod-eu/kubeconfig
+     * pod-identity.clusters.prod-eu.caller-token-file=/etc/pod-identity/clusters/prod-eu/caller-token
+     * pod-identity.clusters.prod-eu.aws-default-region=eu-central-1
+     * }</pre>
+     *
+     * <p>Exactly one way to reach it: {@code service-accounts-file}, {@code kubeconfig} (with
+     * {@code context}), or {@code api-server-url} (with {@code token-file} and {@code ca-file}); the
+     * default cluster alone may set none, and is then reached through in-cluster credentials or
+     * {@code KUBECONFIG}.
+     */
+    interface Cluster extends Identity {
+        /** A YAML or JSON file of ServiceAccounts: no API server is asked. */
+        Optional<Path> serviceAccountsFile();
+
+        /** A kubeconfig file for this cluster's API server, read again when it changes. */
         Optional<Path> kubeconfig();
 
         /** The kubeconfig context; unset: its current context. */
@@ -104,106 +149,81 @@ public interface PodIdentityConfig {
         /** Or: the API server URL, with {@code token-file} and {@code ca-file}. */
         Optional<String> apiServerUrl();
 
+        /** A bearer token file, read again for every connection (projected tokens rotate). */
         Optional<Path> tokenFile();
 
+        /** The CA bundle that signed the API server's certificate, read again when it changes. */
         Optional<Path> caFile();
 
-        @WithDefault("false")
-        boolean insecureSkipTlsVerify();
+        /** For tests only: trust any API server certificate. */
+        Optional<Boolean> insecureSkipTlsVerify();
 
-        /** The bearer token this cluster's API server presents (its AdmissionConfiguration kubeconfig). */
+        /**
+         * The bearer tokens the cluster's API server may present (its AdmissionConfiguration
+         * kubeconfig), one per line: during a rotation, the old and the new one. Unset: no token
+         * is asked for.
+         */
         Optional<Path> callerTokenFile();
 
         /**
-         * The subject of the client certificate this cluster's API server presents over mTLS, such as
-         * {@code CN=kube-apiserver,O=prod-eu}; needs {@code quarkus.http.ssl.client-auth=request} and
-         * a trust store of the callers' CA.
+         * The subject of the client certificate the cluster's API server presents over mTLS, such
+         * as {@code CN=kube-apiserver,O=prod-eu}; needs {@code quarkus.http.ssl.client-auth=request}
+         * and a trust store of the callers' CA.
          */
         Optional<String> callerCertificateSubject();
 
         /**
-         * The CA (PEM, one or more certificates) this cluster's client certificate must chain to,
-         * the only trust anchor of its chain. Without it the subject alone is checked, and any CA
-         * of the shared trust store will do, another cluster's too (a warning at start-up says so).
+         * The CA (PEM, one or more certificates) the client certificate must chain to, the only
+         * trust anchor of its chain. Without it the subject alone is checked, and any CA of the
+         * shared trust store will do, another cluster's too (a warning at start-up says so).
          */
         Optional<Path> callerCertificateCaFile();
+    }
 
+    /** A cluster other than the default one: a {@link Cluster} that may have OIDC discovery served. */
+    interface NamedCluster extends Cluster {
         /** OpenID discovery served for this cluster (self-hosted clusters). */
         Oidc oidc();
     }
 
     /**
-     * What a named cluster may set for itself: each property, unset, is the top-level property of
-     * the same name ({@code pod-identity.clusters.<id>.token-audience} defaults to
-     * {@code pod-identity.token-audience}, {@code pod-identity.clusters.<id>.config-map.name} to
-     * {@code pod-identity.config-map.name}).
+     * Member clusters registered as Secrets in the function's own namespace, each selected by the
+     * label {@code <label>: <cluster id>}, in a shape platform tools already write: a kubeconfig
+     * under key {@code value} (Cluster API) or {@code kubeconfig}, or Argo CD's cluster Secret
+     * ({@code server} and {@code config}), with the caller credentials beside it
+     * (docs/contract.md#cluster-secrets).
      *
      * <pre>{@code
-     * pod-identity.clusters.prod-eu.aws-default-region=eu-central-1
-     * pod-identity.clusters.prod-eu.container-credentials.config-file=/etc/pod-identity/clusters/prod-eu/associations.json
-     * pod-identity.clusters.prod-eu.config-map.enabled=true
+     * pod-identity.cluster-secrets.enabled=true
      * }</pre>
-     *
-     * <p>Every member is optional, so that "not set" can fall back to the top level (an empty value
-     * is "not set" too); the groups {@link #configMap()} and {@link #containerCredentials()} always
-     * exist, with optional members of their own. A cluster cannot turn off what the top level
-     * turns on by emptying it: to give it no Pod Identity associations, point its
-     * {@code container-credentials.config-file} at a file that does not exist (no file, no
-     * association); to read no mapping ConfigMap, set its {@code config-map.enabled=false}.
      */
-    interface ClusterOverrides {
-        Optional<String> annotationPrefix();
+    interface ClusterSecrets {
+        /** Whether clusters are also looked up as Secrets. */
+        @WithDefault("false")
+        boolean enabled();
 
-        Optional<String> tokenAudience();
-
-        Optional<String> tokenMountPath();
-
-        Optional<Long> tokenExpiration();
-
-        Optional<String> awsDefaultRegion();
-
-        Optional<Boolean> stsRegionalEndpoint();
-
-        Optional<RoleSessionNameMode> roleSessionName();
-
-        Optional<LookupFailurePolicy> onLookupFailure();
-
-        /** The cluster's mapping ConfigMap, read from its own API server. */
-        ConfigMapOverrides configMap();
-
-        /** The cluster's EKS Pod Identity associations and token settings. */
-        ContainerCredentialsOverrides containerCredentials();
-    }
-
-    /** {@code pod-identity.clusters.<id>.config-map.*}: each unset one is {@code pod-identity.config-map.*}. */
-    interface ConfigMapOverrides {
-        Optional<Boolean> enabled();
-
+        /** The namespace of the Secrets; unset: the namespace the function runs in. */
         Optional<String> namespace();
 
-        Optional<String> name();
+        /** The label whose value is the cluster id. */
+        @WithDefault("pod-identity.dev/cluster")
+        String label();
+
+        /**
+         * A Secret added, changed or removed at T is honoured by every admission after T plus
+         * this: the bound within which clusters take effect on running instances.
+         */
+        @WithDefault("30s")
+        Duration freshFor();
+
+        /** The oldest Secret still used while the API server holding it cannot answer. */
+        @WithDefault("24h")
+        Duration maxStale();
+
+        /** The most clusters (found or not) whose Secret is remembered. */
+        @WithDefault("20000")
+        long cacheSize();
     }
-
-    /**
-     * {@code pod-identity.clusters.<id>.container-credentials.*}: each unset one is
-     * {@code pod-identity.container-credentials.*}.
-     */
-    interface ContainerCredentialsOverrides {
-        Optional<Path> configFile();
-
-        Optional<String> audience();
-
-        Optional<String> mountPath();
-
-        Optional<String> volumeName();
-
-        Optional<String> tokenPath();
-
-        Optional<String> fullUri();
-    }
-
-    /** The AWS webhook's mapping ConfigMap ({@code --watch-config-map}). */
-    ConfigMap configMap();
 
     /** Cache, timeout, retry and circuit-breaker settings of API lookups. */
     Lookup lookup();
@@ -238,13 +258,29 @@ public interface PodIdentityConfig {
 
         /**
          * The request bodies (and patches over 64 KiB) that the admissions in flight may hold at
-         * once, each request weighing at least 16 KiB; a request that does not fit is answered 429
-         * before its body is read, a large patch that does not fit is answered as a pod too large.
-         * Reading a body can take up to ~16 times its size, so 8 MiB keeps the worst case near
-         * 128 MiB of the shipped 192 MiB heap while 512 ordinary admissions fit at once.
+         * once, each request weighing at least 16 KiB. An authenticated request that does not fit
+         * waits for room, at most {@code max-queue-wait}, before its body is read; a large patch
+         * that does not fit is answered as a pod too large. Reading a body can take up to ~16 times
+         * its size, so 8 MiB keeps the worst case near 128 MiB of the shipped 192 MiB heap while
+         * 512 ordinary admissions fit at once.
          */
         @WithDefault("8M")
         MemorySize maxInFlightBytes();
+
+        /**
+         * The most of {@code max-in-flight-bytes} one cluster's admissions may hold at once, so
+         * that a cluster sending too much, or holding slow bodies, leaves room for the others.
+         */
+        @WithDefault("2M")
+        MemorySize maxInFlightBytesPerCluster();
+
+        /**
+         * How long an authenticated admission waits for room in the in-flight budget before it is
+         * answered 429. Waiting admissions hold their headers only, and room is given to the
+         * clusters in turn, oldest first within each.
+         */
+        @WithDefault("2s")
+        Duration maxQueueWait();
 
         /**
          * How long an admission request's body may take to arrive once its headers have; past it,
@@ -286,31 +322,16 @@ public interface PodIdentityConfig {
         Optional<java.util.List<Path>> publicKeyFiles();
     }
 
-    interface Kubernetes {
-        /** The API server URL; with it, {@code token-file} and {@code ca-file} say how to talk to it. */
-        Optional<String> apiServerUrl();
-
-        /** A bearer token file, re-read on every connection (projected tokens rotate). */
-        Optional<Path> tokenFile();
-
-        /** The CA bundle that signed the API server's certificate. */
-        Optional<Path> caFile();
-
-        /** For tests only: trust any API server certificate. */
-        @WithDefault("false")
-        boolean insecureSkipTlsVerify();
-    }
-
+    /** The mapping ConfigMap {@code <namespace>/<name>}. */
     interface ConfigMap {
-        /** Read ServiceAccount → role mappings from the ConfigMap. */
-        @WithDefault("false")
-        boolean enabled();
+        /** Read ServiceAccount → role mappings from the ConfigMap; default false. */
+        Optional<Boolean> enabled();
 
-        @WithDefault("eks")
-        String namespace();
+        /** Its namespace; default {@code eks}. */
+        Optional<String> namespace();
 
-        @WithDefault("pod-identity-webhook")
-        String name();
+        /** Its name; default {@code pod-identity-webhook}. */
+        Optional<String> name();
     }
 
     interface Lookup {
@@ -373,26 +394,24 @@ public interface PodIdentityConfig {
         int maxQueued();
     }
 
-    /** EKS Pod Identity: the AWS webhook's {@code --container-credentials-*} flags. */
-    ContainerCredentials containerCredentials();
-
+    /** EKS Pod Identity's associations file and token settings. */
     interface ContainerCredentials {
         /** The associations file; unset: Pod Identity mode is off. */
         Optional<Path> configFile();
 
-        @WithDefault("pods.eks.amazonaws.com")
-        String audience();
+        /** Token audience; default {@code pods.eks.amazonaws.com}. */
+        Optional<String> audience();
 
-        @WithDefault("/var/run/secrets/pods.eks.amazonaws.com/serviceaccount")
-        String mountPath();
+        /** Mount path; default {@code /var/run/secrets/pods.eks.amazonaws.com/serviceaccount}. */
+        Optional<String> mountPath();
 
-        @WithDefault("eks-pod-identity-token")
-        String volumeName();
+        /** Volume name; default {@code eks-pod-identity-token}. */
+        Optional<String> volumeName();
 
-        @WithDefault("eks-pod-identity-token")
-        String tokenPath();
+        /** Token file in the volume; default {@code eks-pod-identity-token}. */
+        Optional<String> tokenPath();
 
-        @WithDefault("http://169.254.170.23/v1/credentials")
-        String fullUri();
+        /** The agent's URI; default {@code http://169.254.170.23/v1/credentials}. */
+        Optional<String> fullUri();
     }
 }

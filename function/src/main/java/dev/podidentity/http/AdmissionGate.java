@@ -2,48 +2,61 @@ package dev.podidentity.http;
 
 import dev.podidentity.admission.InFlightBytes;
 import dev.podidentity.cluster.ClusterRegistry;
+import dev.podidentity.cluster.Registration;
 import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.metrics.Metrics;
 
 import io.quarkus.runtime.configuration.MemorySize;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import java.util.concurrent.atomic.AtomicBoolean;
-
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
- * The first thing every admission request meets, before its body is read: it reserves the
- * request's weight in {@link InFlightBytes}, or answers {@code 429 Too Many Requests} without
- * keeping the body (it is dropped as it arrives). A function driven past what its heap holds thus
- * sheds requests instead of queueing their bodies until it runs out of memory.
+ * The first thing every admission request meets, before its body is read: which cluster it is
+ * for, whether its caller is that cluster's API server, and room for it in the in-flight budget.
+ * Nothing shared is spent on a caller before it is authenticated: a request for a cluster not
+ * served here ({@code 404}), from a caller without the cluster's credentials ({@code 401}), or for
+ * a cluster whose registration is broken ({@code 503}) is answered as soon as its headers are in,
+ * and its body is never read.
  *
  * <pre>{@code
- * curl -i -H 'Content-Type: application/json' --data @examples/irsa-pod.json localhost:8080/mutate
- * // when too busy: HTTP/1.1 429 Too Many Requests, Retry-After: 1, {"kind":"Status",...,"reason":"TooManyRequests"}
+ * curl -i -H 'Content-Type: application/json' --data @examples/irsa-pod.json localhost:8080/clusters/nope/mutate
+ * // HTTP/1.1 404 Not Found   {"kind":"Status",...,"message":"no cluster nope is served here"}
  * }</pre>
  *
- * <p>The API server treats a 429 as a failed call to the webhook: its {@code failurePolicy}
- * decides (the shipped {@code Ignore} admits the pod unmutated, {@code Fail} refuses it so its
- * controller retries). Nothing in the body can be answered without reading it, uid included.
- * Its routes come before Quarkus reads bodies ({@code Integer.MIN_VALUE}); the reservation is
- * released when the response ends or the connection closes.
+ * <p>An authenticated request reserves its weight for its cluster in {@link InFlightBytes}, each
+ * cluster holding at most its share: one that does not fit waits for room, holding its headers
+ * only, up to {@code limits.max-queue-wait}, then is answered {@code 429 Too Many Requests}
+ * without keeping its body (dropped as it arrives). A function driven past what its heap holds
+ * thus sheds requests instead of queueing their bodies until it runs out of memory, and no cluster
+ * can take another's room. The API server treats a 429 as a failed call to the webhook: its
+ * {@code failurePolicy} decides. The reservation is released when the response ends or the
+ * connection closes.
  */
 @ApplicationScoped
 public class AdmissionGate {
 
-    private static final String BUSY = """
-            {"apiVersion":"v1","kind":"Status","status":"Failure","message":"the function has as many admissions \
-            in flight as its heap allows; retry","reason":"TooManyRequests","code":429}""";
+    /** Routing-context key of the {@link Registration} of the authenticated caller's cluster. */
+    public static final String REGISTRATION = "pod-identity.registration";
 
+    private static final String BUSY = "the function has as many admissions in flight as its heap allows; retry";
     private static final Logger LOG = Logger.getLogger(AdmissionGate.class);
 
     /** How long a refused request's body is waited for: the API server sends it at once. */
@@ -54,6 +67,7 @@ public class AdmissionGate {
     private final Metrics metrics;
     private final long maxBodyBytes;
     private final long bodyTimeoutMs;
+    private final long maxQueueWaitMs;
 
     public AdmissionGate(InFlightBytes inFlight, ClusterRegistry clusters, Metrics metrics,
             @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody, PodIdentityConfig config) {
@@ -62,29 +76,107 @@ public class AdmissionGate {
         this.metrics = metrics;
         this.maxBodyBytes = maxBody.asLongValue();
         this.bodyTimeoutMs = Math.max(1, config.limits().bodyTimeout().toMillis());
+        this.maxQueueWaitMs = Math.max(1, config.limits().maxQueueWait().toMillis());
     }
 
     void install(@Observes Router router) {
-        router.route(AdmissionHttp.CLUSTER_MUTATE_PATH).order(Integer.MIN_VALUE).handler(this::admit);
-        router.route(AdmissionHttp.MUTATE_PATH).order(Integer.MIN_VALUE).handler(this::admit);
+        router.route(AdmissionHttp.CLUSTER_MUTATE_PATH).order(RouteOrder.ADMISSION_GATE).handler(this::admit);
+        router.route(AdmissionHttp.MUTATE_PATH).order(RouteOrder.ADMISSION_GATE).handler(this::admit);
     }
 
     private void admit(RoutingContext ctx) {
+        if (refusedMethodOrType(ctx)) {
+            return;
+        }
+        String cluster = ctx.pathParam("cluster");
+        if (cluster == null) {
+            cluster = ClusterRegistry.DEFAULT;
+        } else if (ClusterRegistry.DEFAULT.equals(cluster)) {
+            refuseEarly(ctx, 404, "NotFound", "no cluster " + cluster + " is served here");
+            return;
+        }
+        String id = cluster;
+        CompletableFuture<Optional<Registration>> found = clusters.find(id);
+        if (found.isDone()) {
+            found(ctx, id, found.getNow(null), null);
+            return;
+        }
+        // Its Secret is being read: the request stays paused, holding its headers only.
+        Context context = Vertx.currentContext();
+        found.whenComplete((registration, failure) -> context.runOnContext(v -> found(ctx, id, registration, failure)));
+    }
+
+    private void found(RoutingContext ctx, String id, Optional<Registration> found, Throwable failure) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        if (failure != null) {
+            LOG.warnf("cannot tell whether cluster %s is served: %s", id, failure.getMessage());
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+            refuseEarly(ctx, 503, "ServiceUnavailable", "the clusters served here cannot be read now; retry");
+            return;
+        }
+        if (found.isEmpty()) {
+            refuseEarly(ctx, 404, "NotFound", "no cluster " + id + " is served here");
+            return;
+        }
+        Registration registration = found.get();
+        if (registration.callers() == null) {
+            // Nothing tells its API server from anyone else: what is wrong goes to the log only.
+            metrics.cluster(id).registered(false);
+            refuseEarly(ctx, 503, "ServiceUnavailable", "cluster " + id + " cannot be served: its registration is"
+                    + " broken; see the function's log");
+            return;
+        }
+        HttpServerRequest request = ctx.request();
+        String refusal = registration.callers().refusal(request.getHeader(HttpHeaders.AUTHORIZATION),
+                request.isSSL() ? request.sslSession() : null);
+        if (refusal != null) {
+            metrics.cluster(id).callerRefused();
+            LOG.infof("refused an admission request for cluster %s: %s", id, refusal);
+            ctx.response().putHeader("WWW-Authenticate", "Bearer");
+            refuseEarly(ctx, 401, "Unauthorized", "valid credentials for cluster " + id + " are required");
+            return;
+        }
+        ctx.put(REGISTRATION, registration);
+        reserve(ctx, id);
+    }
+
+    /** Reserves the request's weight for its cluster, waiting up to the queue limit; then reads on. */
+    private void reserve(RoutingContext ctx, String cluster) {
         long weight = InFlightBytes.weightOf(declaredLength(ctx));
-        if (!inFlight.tryReserve(weight)) {
-            String cluster = ctx.pathParam("cluster");
-            // Only clusters served here get a meter: a path must not create them.
-            metrics.cluster(cluster == null ? ClusterRegistry.DEFAULT : clusters.knows(cluster) ? cluster
-                    : ClusterRegistry.DEFAULT).shed("admission");
+        Context context = Vertx.currentContext();
+        InFlightBytes.Ticket ticket = inFlight.reserve(cluster, weight, reserved -> {
+            if (Vertx.currentContext() == context) {
+                reserved(ctx, cluster, weight, reserved);
+            } else {
+                context.runOnContext(v -> reserved(ctx, cluster, weight, reserved));
+            }
+        });
+        long timer = ctx.vertx().setTimer(maxQueueWaitMs, late -> ticket.cancel());
+        // A caller that goes away while it waits gives its place up.
+        ctx.addEndHandler(ended -> {
+            ctx.vertx().cancelTimer(timer);
+            ticket.cancel();
+        });
+    }
+
+    private void reserved(RoutingContext ctx, String cluster, long weight, boolean reserved) {
+        if (!reserved) {
+            metrics.cluster(cluster).shed("admission");
             refuse(ctx);
             return;
         }
         AtomicBoolean held = new AtomicBoolean(true);
         Runnable release = () -> {
             if (held.compareAndSet(true, false)) {
-                inFlight.release(weight);
+                inFlight.release(cluster, weight);
             }
         };
+        if (ctx.response().ended() || ctx.response().closed()) {
+            release.run(); // the caller went away while it waited
+            return;
+        }
         ctx.addEndHandler(ended -> release.run());
         if (!ctx.request().isEnded()) {
             // Vert.x bounds the time to the headers only by their size: the body gets a deadline.
@@ -101,20 +193,51 @@ public class AdmissionGate {
     }
 
     /**
+     * Answers a request refused before anything was reserved for it, without reading its body: over
+     * HTTP/1.1 the connection is closed after the answer, over HTTP/2 the body is dropped as it
+     * comes. A caller trickling its body thus holds nothing of the function's.
+     */
+    private static void refuseEarly(RoutingContext ctx, int code, String reason, String message) {
+        HttpServerRequest request = ctx.request();
+        if (!bodyToCome(request)) {
+            StatusBody.send(ctx, code, reason, message);
+            return;
+        }
+        if (request.version() == HttpVersion.HTTP_2) {
+            request.handler(dropped -> { });
+            request.resume();
+            StatusBody.send(ctx, code, reason, message);
+            return;
+        }
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        StatusBody.send(ctx, code, reason, message).onComplete(sent -> request.connection().close());
+    }
+
+    /** Whether body bytes may still arrive: a length or chunks were announced and the request has not ended. */
+    private static boolean bodyToCome(HttpServerRequest request) {
+        if (request.isEnded()) {
+            return false;
+        }
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        return length == null ? request.version() == HttpVersion.HTTP_2 || request.headers()
+                .contains(HttpHeaders.TRANSFER_ENCODING, HttpHeaders.CHUNKED, true) : !length.strip().equals("0");
+    }
+
+    /**
      * Answers 429 once the body has arrived, dropping it chunk by chunk as it comes: nothing of it
      * is kept. Answering before the client has sent it all would be sooner, but an HTTP/2 client
-     * that is still sending when the answer ends resets the stream, and past 200 resets in 30 s
-     * on one connection the server closes it (GOAWAY {@code ENHANCE_YOUR_CALM}, the Rapid Reset
-     * defence), failing every admission in flight on that connection. A body that has not
-     * arrived within {@link #DRAIN_LIMIT_MS} is not waited for.
+     * that is still sending when the answer ends resets the stream, and past the Rapid Reset
+     * defence's count of resets on one connection the server closes it, failing every admission in
+     * flight on that connection. A body that has not arrived within {@link #DRAIN_LIMIT_MS} is not
+     * waited for.
      */
     private void refuse(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
         Runnable answer = () -> {
             if (!response.ended() && !response.closed()) {
-                response.setStatusCode(429).putHeader(HttpHeaders.RETRY_AFTER, "1")
-                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(BUSY);
+                response.putHeader(HttpHeaders.RETRY_AFTER, "1");
+                StatusBody.send(ctx, 429, "TooManyRequests", BUSY);
             }
         };
         if (request.isEnded()) {
@@ -148,5 +271,40 @@ public class AdmissionGate {
             }
         }
         return maxBodyBytes;
+    }
+
+    /**
+     * Answers 405 for a method other than POST and 415 for a body that is not JSON, and returns
+     * whether it did. Also asked when the request failed before the gate saw it: Quarkus parses a
+     * form body (curl's default type) before any route, and fails on a large one.
+     */
+    static boolean refusedMethodOrType(RoutingContext ctx) {
+        if (ctx.request().method() != HttpMethod.POST) {
+            ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
+            refuseEarly(ctx, 405, "MethodNotAllowed", "only POST is served on " + ctx.request().path());
+            return true;
+        }
+        String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+        if (!isJson(contentType)) {
+            refuseEarly(ctx, 415, "UnsupportedMediaType", "Content-Type must be application/json, was "
+                    + (contentType == null ? "absent" : quoted(contentType)));
+            return true;
+        }
+        return false;
+    }
+
+    /** At most 100 characters of a header echoed to the caller. */
+    private static String quoted(String header) {
+        return header.length() <= 100 ? header : header.substring(0, 100) + "…";
+    }
+
+    /** {@code application/json}, in any case, with or without parameters. */
+    static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        int semicolon = contentType.indexOf(';');
+        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
+        return type.toLowerCase(Locale.ROOT).equals("application/json");
     }
 }

@@ -10,9 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.podidentity.admission.AdmissionReview;
 import dev.podidentity.admission.AdmissionReviewAnswerWriter;
 import dev.podidentity.admission.BadReviewException;
-import dev.podidentity.cluster.CallerCertificate;
-import dev.podidentity.cluster.CallerToken;
 import dev.podidentity.cluster.ClusterRegistry;
+import dev.podidentity.cluster.Registration;
 
 import io.netty.handler.codec.http2.Http2Exception;
 import io.vertx.core.buffer.Buffer;
@@ -36,15 +35,13 @@ import java.nio.channels.ClosedChannelException;
 import java.util.Locale;
 
 /**
- * The HTTP edge of the admission path, in front of the Funqy function (which sees no headers):
- * cluster routing ({@code /clusters/<id>/mutate}: 404 for a cluster not served here), caller
- * authentication (401, before anything about any ServiceAccount is looked up), only {@code POST}
- * (405), only JSON (415, parameters such as {@code charset} allowed, also when Quarkus already
- * failed to parse a form body), and a JSON {@code Status} body for every error answer — 400 for a
- * body that is not an AdmissionReview, 413 over the size limit, 500 only for a fault of the
- * function — where Funqy alone would answer an empty body. A path with a trailing slash
- * ({@code /mutate/}) is served as the path without it; a client that hangs up before it is
- * answered is an INFO line, not an error.
+ * The HTTP edge of the admission path once {@link AdmissionGate} has let a request in (its cluster
+ * found, its caller authenticated, room reserved): the body is read and answered for that
+ * cluster, by the Funqy function on {@code /mutate} and here on {@code /clusters/<id>/mutate} and
+ * {@code /mutate/}; and a JSON {@code Status} body for every error answer — 400 for a body that is
+ * not an AdmissionReview, 413 over the size limit, 405 and 415 also when Quarkus already failed to
+ * parse a form body, 500 only for a fault of the function — where Funqy alone would answer an
+ * empty body. A client that hangs up before it is answered is an INFO line, not an error.
  *
  * <pre>{@code
  * curl -i -X GET localhost:8080/mutate
@@ -58,8 +55,6 @@ public class AdmissionHttp {
     public static final String MUTATE_PATH = "/mutate";
     /** The admission path of one cluster of a shared deployment. */
     public static final String CLUSTER_MUTATE_PATH = "/clusters/:cluster/mutate";
-    /** Routing-context key of the authenticated cluster the function answers for. */
-    public static final String CLUSTER = "pod-identity.cluster";
 
     private static final Logger LOG = Logger.getLogger(AdmissionHttp.class);
 
@@ -78,35 +73,16 @@ public class AdmissionHttp {
 
     void install(@Observes Router router) {
         // Served here, not rerouted to the Funqy route: a reroute makes Quarkus read the body twice.
-        // Three routes, as Vert.x wants body handling apart from other handlers: find and
-        // authenticate the cluster and check method and type before reading the body.
-        router.route(CLUSTER_MUTATE_PATH).order(-112).handler(this::findCluster).handler(this::guard)
+        router.route(CLUSTER_MUTATE_PATH).order(RouteOrder.ADMISSION_BODY)
+                .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)).failureHandler(this::answerFailure);
+        router.route(CLUSTER_MUTATE_PATH).order(RouteOrder.ADMISSION_ANSWER).handler(ctx -> answer(ctx))
                 .failureHandler(this::answerFailure);
-        router.route(CLUSTER_MUTATE_PATH).order(-111).handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
-        router.route(CLUSTER_MUTATE_PATH).order(-110).handler(this::answerForCluster);
-        router.route(MUTATE_PATH).order(-100).handler(this::guard).failureHandler(this::answerFailure);
+        router.route(MUTATE_PATH).order(RouteOrder.MUTATE).handler(this::mutate).failureHandler(this::answerFailure);
+        router.route(MUTATE_PATH).order(RouteOrder.ADMISSION_GATE).failureHandler(this::answerFailure);
     }
 
-    /** 404 for a cluster not served here, 401 for a caller without its token: before any lookup. */
-    private void findCluster(RoutingContext ctx) {
-        String cluster = ctx.pathParam("cluster");
-        if (ClusterRegistry.DEFAULT.equals(cluster) || !clusters.knows(cluster)) {
-            error(ctx, 404, "NotFound", "no cluster " + cluster + " is served here");
-            return;
-        }
-        if (!authenticated(ctx, cluster)) {
-            return;
-        }
-        ctx.put(CLUSTER, cluster);
-        ctx.next();
-    }
-
-    /** The same answer the Funqy function gives on {@code /mutate}, for the authenticated cluster. */
-    private void answerForCluster(RoutingContext ctx) {
-        answer(ctx, ctx.get(CLUSTER));
-    }
-
-    private void answer(RoutingContext ctx, String cluster) {
+    private void answer(RoutingContext ctx) {
+        Registration registration = ctx.get(AdmissionGate.REGISTRATION);
         Buffer body = ctx.body().buffer();
         ctx.vertx().executeBlocking(() -> {
             AdmissionReview review;
@@ -116,84 +92,22 @@ public class AdmissionHttp {
                 throw new BadReviewException(whyUnreadable(e));
             }
             // Lookups block (API calls with retries): never on the event loop.
-            return AdmissionReviewAnswerWriter.toBytes(clusters.handler(cluster).handle(review));
+            return AdmissionReviewAnswerWriter.toBytes(clusters.handler(registration).handle(review));
         }, false).onSuccess(answer -> ctx.response().setStatusCode(200)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Buffer.buffer(answer)))
                 .onFailure(ctx::fail);
     }
 
-    /**
-     * Answers 401 and returns false unless the caller presents what the cluster requires: its
-     * bearer token, its client certificate, or both when both are configured.
-     */
-    private boolean authenticated(RoutingContext ctx, String cluster) {
-        CallerToken token = clusters.callerToken(cluster).orElse(null);
-        CallerCertificate certificate = clusters.callerCertificate(cluster).orElse(null);
-        boolean tokenOk = token == null || token.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
-        boolean certificateOk = certificate == null
-                || ctx.request().isSSL() && certificate.acceptsSession(ctx.request().sslSession());
-        if (tokenOk && certificateOk) {
-            return true;
-        }
-        LOG.infof("refused an admission request for cluster %s: %s", cluster,
-                tokenOk ? "missing or wrong client certificate" : "missing or wrong bearer token");
-        ctx.response().putHeader("WWW-Authenticate", "Bearer");
-        error(ctx, 401, "Unauthorized", "valid credentials for cluster " + cluster + " are required");
-        return false;
-    }
-
-    private void guard(RoutingContext ctx) {
-        boolean clusterPath = ctx.get(CLUSTER) != null;
-        if (!clusterPath && !authenticated(ctx, ClusterRegistry.DEFAULT)) {
-            return;
-        }
-        if (refusedMethodOrType(ctx)) {
-            return;
-        }
-        if (!clusterPath && !ctx.request().path().equals(MUTATE_PATH)) {
+    private void mutate(RoutingContext ctx) {
+        if (!ctx.request().path().equals(MUTATE_PATH)) {
             // "/mutate/", a webhook URL written with a trailing slash: Vert.x routes it here but the
             // Funqy function answers only its exact path. Serve it the same, from the body Quarkus
             // has read already, rather than let the API server get a 404 that failurePolicy: Ignore
             // would hide.
-            answer(ctx, ClusterRegistry.DEFAULT);
+            answer(ctx);
             return;
         }
         ctx.next();
-    }
-
-    /**
-     * Answers 405 for a method other than POST and 415 for a body that is not JSON, and returns
-     * whether it did. Also asked when the request failed before the guard saw it: Quarkus parses a
-     * form body (curl's default type) before any route, and fails on a large one.
-     */
-    private boolean refusedMethodOrType(RoutingContext ctx) {
-        if (ctx.request().method() != HttpMethod.POST) {
-            ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
-            error(ctx, 405, "MethodNotAllowed", "only POST is served on " + ctx.request().path());
-            return true;
-        }
-        String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        if (!isJson(contentType)) {
-            error(ctx, 415, "UnsupportedMediaType", "Content-Type must be application/json, was "
-                    + (contentType == null ? "absent" : quoted(contentType)));
-            return true;
-        }
-        return false;
-    }
-
-    /** At most 100 characters of a header echoed to the caller. */
-    private static String quoted(String header) {
-        return header.length() <= 100 ? header : header.substring(0, 100) + "…";
-    }
-
-    /** {@code application/json}, in any case, with or without parameters. */
-    static boolean isJson(String contentType) {
-        if (contentType == null) {
-            return false;
-        }
-        int semicolon = contentType.indexOf(';');
-        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
-        return type.toLowerCase(Locale.ROOT).equals("application/json");
     }
 
     private void answerFailure(RoutingContext ctx) {
@@ -209,7 +123,7 @@ public class AdmissionHttp {
             return;
         }
         BadReviewException badReview = badReview(failure);
-        if (status != 413 && badReview == null && refusedMethodOrType(ctx)) {
+        if (status != 413 && badReview == null && AdmissionGate.refusedMethodOrType(ctx)) {
             return;
         }
         if (badReview != null) {
@@ -290,21 +204,7 @@ public class AdmissionHttp {
         return "the request body cannot be read: " + failure.getMessage();
     }
 
-    /** Answers a Kubernetes-style {@code Status} object, which API server operators already read. */
-    private void error(RoutingContext ctx, int code, String reason, String message) {
-        ObjectNode status = mapper.createObjectNode()
-                .put("apiVersion", "v1")
-                .put("kind", "Status")
-                .put("status", "Failure")
-                .put("message", message)
-                .put("reason", reason)
-                .put("code", code);
-        try {
-            ctx.response().setStatusCode(code)
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                    .end(mapper.writeValueAsString(status));
-        } catch (JsonProcessingException e) {
-            ctx.response().setStatusCode(code).end();
-        }
+    private static void error(RoutingContext ctx, int code, String reason, String message) {
+        StatusBody.send(ctx, code, reason, message);
     }
 }

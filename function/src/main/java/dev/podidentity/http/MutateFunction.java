@@ -4,6 +4,7 @@ import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.admission.AdmissionReview;
 import dev.podidentity.admission.AdmissionReviewAnswer;
 import dev.podidentity.cluster.ClusterRegistry;
+import dev.podidentity.cluster.Registration;
 
 import io.quarkus.funqy.Funq;
 
@@ -36,6 +37,8 @@ public class MutateFunction {
      */
     @Funq("mutate")
     public AdmissionReviewAnswer mutate(AdmissionReview review) {
-        return clusters.handler(ClusterRegistry.DEFAULT).handle(review);
+        // The default cluster is declared as properties: it is found at once, and always.
+        Registration registration = clusters.find(ClusterRegistry.DEFAULT).join().orElseThrow();
+        return clusters.handler(registration).handle(review);
     }
 }

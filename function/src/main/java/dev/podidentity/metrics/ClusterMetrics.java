@@ -4,12 +4,14 @@ import dev.podidentity.admission.Decision;
 import dev.podidentity.serviceaccount.LookupListener;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -43,6 +45,8 @@ public final class ClusterMetrics implements LookupListener, Consumer<Decision> 
     private final Timer apiSucceeded;
     private final Timer apiFailed;
     private final AtomicInteger breaker = new AtomicInteger();
+    private final AtomicInteger broken = new AtomicInteger();
+    private final Counter callersRefused;
 
     ClusterMetrics(String cluster, MeterRegistry registry) {
         this.cluster = cluster;
@@ -56,6 +60,29 @@ public final class ClusterMetrics implements LookupListener, Consumer<Decision> 
         apiSucceeded = api("success");
         apiFailed = api("failure");
         registry.gauge("pod_identity_circuit_breaker_state", tags, breaker, AtomicInteger::get);
+        registry.gauge("pod_identity_cluster_broken", tags, broken, AtomicInteger::get);
+        callersRefused = Counter.builder("pod_identity_callers_refused")
+                .description("Requests refused 401: the caller did not present the cluster's credentials")
+                .tags(tags).register(registry);
+    }
+
+    /** A caller that did not present the cluster's credentials was refused. */
+    public void callerRefused() {
+        callersRefused.increment();
+    }
+
+    /** Whether the cluster's registration (properties or Secret) can be served as it is now. */
+    public void registered(boolean usable) {
+        broken.set(usable ? 0 : 1);
+    }
+
+    /** Removes every meter of this cluster from the registry. */
+    void remove() {
+        for (Meter meter : List.copyOf(registry.getMeters())) {
+            if (cluster.equals(meter.getId().getTag("cluster")) && meter.getId().getName().startsWith("pod_identity_")) {
+                registry.remove(meter);
+            }
+        }
     }
 
     /** Counts and times one admission. */

@@ -3,6 +3,8 @@ package dev.podidentity.oidc;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import dev.podidentity.cluster.ClusterRegistry;
+import dev.podidentity.cluster.ClusterSettings;
+import dev.podidentity.cluster.Registration;
 import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.config.WatchedFile;
 import dev.podidentity.serviceaccount.CachedLookup;
@@ -11,6 +13,8 @@ import dev.podidentity.serviceaccount.LookupExecutor;
 import dev.podidentity.serviceaccount.LookupFailedException;
 import dev.podidentity.serviceaccount.LookupSettings;
 
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -58,7 +62,11 @@ public class OidcEndpoints {
     private final LookupSettings lookupSettings;
     private final Ticker ticker;
     private final ExecutorService executor;
-    private final Map<String, Source> sources = new ConcurrentHashMap<>();
+    private final Map<String, Keys> sources = new ConcurrentHashMap<>();
+
+    /** Where one cluster's keys come from, and what that was decided from. */
+    private record Keys(Registration.Oidc oidc, ClusterSettings settings, Source source) {
+    }
 
     /** Where one cluster's JWKS comes from. */
     private interface Source {
@@ -86,12 +94,25 @@ public class OidcEndpoints {
             ctx.response().setStatusCode(405).putHeader(HttpHeaders.ALLOW, "GET, HEAD").end();
             return;
         }
-        String issuer = ClusterRegistry.DEFAULT.equals(cluster) || !clusters.knows(cluster) ? null
-                : clusters.configuration(cluster).oidc().issuer().orElse(null);
-        if (issuer == null) {
+        if (ClusterRegistry.DEFAULT.equals(cluster)) {
             ctx.response().setStatusCode(404).end();
             return;
         }
+        Context context = Vertx.currentContext();
+        clusters.find(cluster).whenComplete((found, failure) -> context.runOnContext(v -> {
+            if (failure != null) {
+                LOG.warnf("cannot serve the OIDC documents of cluster %s: %s", cluster, failure.getMessage());
+                ctx.response().setStatusCode(503).putHeader(HttpHeaders.RETRY_AFTER, "10").end();
+            } else if (found.orElse(null) instanceof Registration.Usable usable && usable.oidc() != null) {
+                serve(ctx, discovery, usable);
+            } else {
+                ctx.response().setStatusCode(404).end();
+            }
+        }));
+    }
+
+    private void serve(RoutingContext ctx, boolean discovery, Registration.Usable cluster) {
+        String issuer = cluster.oidc().issuer();
         ctx.vertx().executeBlocking(() -> {
             String jwks = source(cluster).jwks();
             return discovery ? discovery(issuer, jwks) : jwks;
@@ -99,7 +120,7 @@ public class OidcEndpoints {
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .putHeader(HttpHeaders.CACHE_CONTROL, CACHE_CONTROL)
                 .end(body)).onFailure(failure -> {
-                    LOG.warnf("cannot serve the OIDC documents of cluster %s: %s", cluster, failure.getMessage());
+                    LOG.warnf("cannot serve the OIDC documents of cluster %s: %s", cluster.id(), failure.getMessage());
                     ctx.response().setStatusCode(503).putHeader(HttpHeaders.RETRY_AFTER, "10").end();
                 });
     }
@@ -117,14 +138,17 @@ public class OidcEndpoints {
         return OidcDocuments.discovery(issuer, algorithms);
     }
 
-    private Source source(String cluster) {
-        return sources.computeIfAbsent(cluster, c -> {
-            PodIdentityConfig.Oidc oidc = clusters.configuration(c).oidc();
-            if (oidc.publicKeyFiles().isPresent()) {
-                return fromFiles(oidc.issuer().orElseThrow(), oidc.publicKeyFiles().get());
-            }
-            return fromApiServer(clusters.api(c));
-        });
+    /** The keys of a cluster: made again when its OIDC settings or its API server change. */
+    private Source source(Registration.Usable cluster) {
+        Keys known = sources.get(cluster.id());
+        if (known != null && known.oidc().equals(cluster.oidc()) && known.settings().equals(cluster.settings())) {
+            return known.source();
+        }
+        Registration.Oidc oidc = cluster.oidc();
+        Source source = oidc.publicKeyFiles().isEmpty() ? fromApiServer(clusters.served(cluster).api())
+                : fromFiles(oidc.issuer(), oidc.publicKeyFiles());
+        sources.put(cluster.id(), new Keys(oidc, cluster.settings(), source));
+        return source;
     }
 
     private Source fromFiles(String issuer, List<Path> files) {

@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * where fabric8 would trust the JDK's public CAs too ({@link ClusterCaTrust}).
  *
  * <pre>{@code
- * try (ApiServerClient api = KubernetesClients.forUrl("https://10.0.0.1:6443", null, null, false,
- *         Duration.ofSeconds(1))) {
+ * try (ApiServerClient api = KubernetesClients.forApiServer(
+ *         new ClusterAccess.ApiServer("https://10.0.0.1:6443", null, null, false), Duration.ofSeconds(1))) {
  *     String json = api.get("/api/v1/namespaces/shop/serviceaccounts/api");
  * }
  * }</pre>

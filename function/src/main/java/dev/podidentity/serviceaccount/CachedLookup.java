@@ -1,6 +1,7 @@
 package dev.podidentity.serviceaccount;
 
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.CacheLoader;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 
@@ -8,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -57,6 +59,17 @@ public final class CachedLookup<K, V> {
 
     public CachedLookup(String what, Function<K, V> fetch, LookupSettings settings, Ticker ticker, Executor executor,
             LookupListener listener) {
+        this(what, (key, previous) -> fetch.apply(key), settings, ticker, executor, listener);
+    }
+
+    /**
+     * A lookup whose fetch is given the value it replaces (null when there is none), so that it
+     * can keep that value when what it fetched has not changed.
+     *
+     * @param fetch the API call; throws {@link LookupFailedException} when it fails
+     */
+    public CachedLookup(String what, BiFunction<K, V, V> fetch, LookupSettings settings, Ticker ticker,
+            Executor executor, LookupListener listener) {
         this.what = what;
         this.listener = listener;
         this.ticker = ticker;
@@ -69,10 +82,36 @@ public final class CachedLookup<K, V> {
                 .expireAfterWrite(settings.maxStale())
                 .ticker(ticker)
                 .executor(executor)
-                .buildAsync(key -> {
-                    long started = ticker.read();
-                    return new Stamped<>(fetch.apply(key), started);
+                .buildAsync(new CacheLoader<K, Stamped<V>>() {
+                    @Override
+                    public Stamped<V> load(K key) {
+                        long started = ticker.read();
+                        return new Stamped<>(fetch.apply(key, null), started);
+                    }
+
+                    @Override
+                    public Stamped<V> reload(K key, Stamped<V> previous) {
+                        long started = ticker.read();
+                        return new Stamped<>(fetch.apply(key, previous.value()), started);
+                    }
                 });
+    }
+
+    /**
+     * The cached value if it is fresh now, without waiting or fetching (a value in use is still
+     * refreshed in the background after {@code refreshAfter}); null otherwise.
+     */
+    public V getIfFresh(K key) {
+        CompletableFuture<Stamped<V>> cached = cache.getIfPresent(key);
+        if (cached == null || !cached.isDone() || cached.isCompletedExceptionally()) {
+            return null;
+        }
+        Stamped<V> known = cached.join();
+        if (!fresh(known, ticker.read())) {
+            return null;
+        }
+        listener.cacheHit();
+        return known.value();
     }
 
     /**

@@ -17,7 +17,8 @@ import java.util.function.Supplier;
  * registry starts it for the default cluster, unless its ServiceAccounts come from a file.
  *
  * <pre>{@code
- * LookupWarmUp.inBackground(() -> registry.api("default"));
+ * Registration.Usable home = (Registration.Usable) registry.find("default").join().orElseThrow();
+ * LookupWarmUp.inBackground(() -> registry.served(home).api());
  * }</pre>
  *
  * <p>Without the AOT cache, building the client (its HTTP client and TLS context) is a large share

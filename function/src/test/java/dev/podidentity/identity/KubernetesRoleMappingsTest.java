@@ -1,11 +1,11 @@
 package dev.podidentity.identity;
 
+import dev.podidentity.serviceaccount.TestClients;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.tomakehurst.wiremock.WireMockServer;
 
 import dev.podidentity.serviceaccount.ApiGuard;
 import dev.podidentity.serviceaccount.ApiServerClient;
-import dev.podidentity.serviceaccount.KubernetesClients;
 import dev.podidentity.serviceaccount.LookupFailedException;
 import dev.podidentity.serviceaccount.LookupSettings;
 import dev.podidentity.serviceaccount.ServiceAccountRef;
@@ -42,7 +42,7 @@ class KubernetesRoleMappingsTest {
     void start() {
         api = new WireMockServer(options().dynamicPort());
         api.start();
-        client = KubernetesClients.forUrl(api.baseUrl(), null, null, false, Duration.ofSeconds(30));
+        client = TestClients.forUrl(api.baseUrl(), null, null, false, Duration.ofSeconds(30));
         executor = Executors.newVirtualThreadPerTaskExecutor();
     }
 

@@ -85,7 +85,7 @@ class ApiFaultTest {
     void start() throws Exception {
         api = new WireMockServer(options().dynamicPort());
         api.start();
-        client = KubernetesClients.forUrl(api.baseUrl(), null, null, false, SETTINGS.requestTimeout());
+        client = TestClients.forUrl(api.baseUrl(), null, null, false, SETTINGS.requestTimeout());
         executor = Executors.newVirtualThreadPerTaskExecutor();
         review = MAPPER.readTree(Files.readString(Path.of("../examples/irsa-pod.json")));
     }

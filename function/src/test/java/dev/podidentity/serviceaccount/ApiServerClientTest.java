@@ -46,7 +46,7 @@ class ApiServerClientTest {
     }
 
     ApiServerClient client(Path tokenFile) {
-        return KubernetesClients.forUrl(api.baseUrl() + "/", tokenFile, null, false, Duration.ofSeconds(30));
+        return TestClients.forUrl(api.baseUrl() + "/", tokenFile, null, false, Duration.ofSeconds(30));
     }
 
     @Test
@@ -80,7 +80,7 @@ class ApiServerClientTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        try (ApiServerClient client = KubernetesClients.forUrl("http://127.0.0.1:" + closedPort, null, null, false,
+        try (ApiServerClient client = TestClients.forUrl("http://127.0.0.1:" + closedPort, null, null, false,
                 Duration.ofSeconds(30))) {
             KubernetesClientException e = assertThrows(KubernetesClientException.class, () -> client.getOrNull(PATH));
             assertTrue(e.getCode() <= 0, "code " + e.getCode());

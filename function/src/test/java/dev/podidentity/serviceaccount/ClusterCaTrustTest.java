@@ -80,7 +80,7 @@ class ClusterCaTrustTest {
 
     static String get(String host, Path caFile) {
         String url = "https://" + host + ":" + apiServer.getAddress().getPort();
-        try (ApiServerClient client = KubernetesClients.forUrl(url, null, caFile, false, Duration.ofSeconds(10))) {
+        try (ApiServerClient client = TestClients.forUrl(url, null, caFile, false, Duration.ofSeconds(10))) {
             return client.get(PATH);
         }
     }
@@ -143,7 +143,7 @@ class ClusterCaTrustTest {
         String url = "https://localhost:" + apiServer.getAddress().getPort();
 
         // insecure-skip-tls-verify beside a CA, as a kubeconfig may have both: fabric8 trusts everything
-        try (ApiServerClient client = KubernetesClients.forUrl(url, null, otherCa, true, Duration.ofSeconds(10))) {
+        try (ApiServerClient client = TestClients.forUrl(url, null, otherCa, true, Duration.ofSeconds(10))) {
             assertEquals(BODY, client.get(PATH));
         }
     }
@@ -151,7 +151,7 @@ class ClusterCaTrustTest {
     @Test
     void theCaIsReadOnceWhenTheClientIsBuilt() throws IOException {
         Path ca = TestCertificates.authority("CN=k3s-server-ca").writePem(dir.resolve("p256-ca.crt"));
-        try (ApiServerClient client = KubernetesClients.forUrl("https://localhost:6443", null, ca, false,
+        try (ApiServerClient client = TestClients.forUrl("https://localhost:6443", null, ca, false,
                 Duration.ofSeconds(1))) {
             Files.delete(ca);
 

@@ -58,7 +58,7 @@ class LookupWarmUpTest {
     static Set<Piece> warm(String url, Path caFile) {
         ClusterApi[] built = new ClusterApi[1];
         Set<Piece> warmed = LookupWarmUp.warm(() -> built[0] = new ClusterApi("warm",
-                KubernetesClients.forUrl(url, null, caFile, false, Duration.ofSeconds(1)), null));
+                TestClients.forUrl(url, null, caFile, false, Duration.ofSeconds(1)), null));
         built[0].close();
         return warmed;
     }
