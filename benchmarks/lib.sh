@@ -193,9 +193,9 @@ launch_image() {
   [ -d "$root/usr/java/packages/lib" ] && libs=-Djava.library.path=$root/usr/java/packages/lib
   # The AOT cache was trained at /deployments, in the image's root. Started elsewhere, the JVM looks
   # for every cached class's jar at its trained path, fails and does not remember it: ~5,000
-  # exceptions and ~35 ms more per start (benchmarks/README.md, "The P-256 table only for a P-256
-  # CA"). Where it can (as root), it runs with the side's deployments mounted at /deployments in a
-  # mount namespace of its own; elsewhere as before, with the warning image_bench_setup prints.
+  # exceptions and ~35 ms more per start (benchmarks/README.md, "Cold start"). Where it can (as
+  # root), it runs with the side's deployments mounted at /deployments in a mount namespace of its
+  # own; elsewhere as before, with the warning image_bench_setup prints.
   local in_place=(env)
   if [ -n "$deployments_mount" ]; then
     # shellcheck disable=SC2016  # expanded by the inner bash

@@ -11,7 +11,7 @@
 # entry), FILE to knative/target/pod-identity-image.tar. Runs as root on Debian (or a derivative):
 # it installs what it lacks with apt-get, chroots and mounts in a mount namespace of its own.
 #
-# Steps (knative/README.md, "The image"):
+# Steps (knative/IMAGE.md):
 #  1. a JRE jlinked from the JDK the build uses (.mvn/select-jdk.sh), with the modules the function
 #     needs, cached by JDK version and module list;
 #  2. a base root file system from Debian packages (the C library the JRE links against), with

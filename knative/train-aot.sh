@@ -8,7 +8,7 @@
 # production (/deployments, the same jar path as the production command line) with the same java
 # and the same GC and heap flags, after the application's files are in their final place with
 # their final timestamps: the cache describes exactly those jars, and the JVM does not reliably
-# notice when they change afterwards (knative/README.md, "The image").
+# notice when they change afterwards (knative/IMAGE.md, "The AOT cache").
 #
 # The function's JVM is started with the command in JAVA (default: java from the PATH), so that it
 # can run elsewhere than this script: build-image.sh starts the image's own JRE in a chroot of the
