@@ -364,26 +364,34 @@ k -n "$FN_NS" wait ksvc/pod-identity --for=condition=Ready --timeout=300s >/dev/
 cold_and_warm "2-cpu"
 
 # --- The shared endpoint: a member cluster's API server calls the public route with its caller
-# token, and the function reads that cluster's ServiceAccounts with that cluster's credentials.
-SHARED_NOTE="not run"
+# token, and the function reads that cluster's ServiceAccounts with that cluster's credentials. The
+# member is registered as data, a labelled Secret in the hosting cluster: added, rotated and removed
+# while the function runs and while it is at zero, and the Knative revision never changes.
+SHARED_NOTES=()
+shared_note() { SHARED_NOTES+=("- $*"); }
 shared_endpoint() {
-  local dir=$W/member caller_token member_token ca traefik_ip name=shared-1 ms region
+  local dir=$W/member old_token new_token member_token ca traefik_ip host=pod-identity.pod-identity.example.com
+  local rev0 n name ms i refused
   mkdir -p "$dir"
-  caller_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-  # The member API server's webhook credentials: the shipped files, with this run's token and path.
-  sed "s#FAKE-REPLACE-WITH-A-RANDOM-TOKEN-FOR-PROD-EU#$caller_token#" \
+  old_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  new_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  printf '%s\n' "$old_token" >"$dir/caller-token"
+  # The member API server's webhook credentials: the shipped files, the token read from a file it
+  # reads again while it runs (so that it can be rotated), and this run's path.
+  sed "s#token: FAKE-REPLACE-WITH-A-RANDOM-TOKEN-FOR-PROD-EU#tokenFile: $dir/caller-token#" \
     "$REPO/knative/overlays/shared/member-cluster/apiserver/webhook-kubeconfig.yaml" >"$dir/webhook-kubeconfig.yaml"
+  grep -q "tokenFile: $dir/caller-token" "$dir/webhook-kubeconfig.yaml" \
+    || { fail "shared endpoint: the shipped webhook kubeconfig has no token line to replace"; return; }
   sed "s#/etc/kubernetes/pod-identity/webhook-kubeconfig.yaml#$dir/webhook-kubeconfig.yaml#" \
     "$REPO/knative/overlays/shared/member-cluster/apiserver/admission-configuration.yaml" >"$dir/admission-configuration.yaml"
   traefik_ip=$(k -n traefik get svc traefik -o jsonpath='{.spec.clusterIP}')
-  printf '127.0.0.1 localhost\n%s pod-identity.pod-identity.example.com\n' "$traefik_ip" >"$dir/hosts"
+  printf '127.0.0.1 localhost\n%s %s\n' "$traefik_ip" "$host" >"$dir/hosts"
   "$HERE/cluster.sh" member "$W" "$dir/admission-configuration.yaml" "$dir/hosts"
   # shellcheck disable=SC1091
   . "$W/member.env"
   km() { "$KUBECTL" --kubeconfig "$MEMBER_KUBECONFIG" "$@"; }
   km apply -k "$HERE/overlays/member-cluster" >/dev/null
-  km patch mutatingwebhookconfiguration pod-identity --type json -p \
-    "$CA_BUNDLE_PATCH" >/dev/null
+  km patch mutatingwebhookconfiguration pod-identity --type json -p "$CA_BUNDLE_PATCH" >/dev/null
   member_token=$(km -n pod-identity create token pod-identity --duration=2h)
   ca=$(base64 -w0 <"$CA_FILE")
   cat >"$dir/kubeconfig" <<KC
@@ -394,28 +402,181 @@ users: [{name: pod-identity, user: {token: "$member_token"}}]
 contexts: [{name: prod-eu, context: {cluster: prod-eu, user: pod-identity}}]
 current-context: prod-eu
 KC
-  # The hosting cluster: the single-cluster Service and webhook make way for the shared overlay.
-  k -n "$FN_NS" delete ksvc pod-identity --wait=true >/dev/null
-  k delete mutatingwebhookconfiguration pod-identity >/dev/null
-  k -n "$FN_NS" create secret generic pod-identity-cluster-prod-eu --from-file=kubeconfig="$dir/kubeconfig" \
-    --from-literal=caller-token="$caller_token" >/dev/null
-  k -n "$FN_NS" create secret generic pod-identity-cluster-staging-us --from-literal=token=unused \
-    --from-file=ca.crt="$CA_FILE" --from-literal=caller-token="$(head -c 24 /dev/urandom | base64)" >/dev/null
-  k apply -k "$HERE/overlays/shared" >/dev/null
-  k -n "$FN_NS" wait ksvc/pod-identity --for=condition=Ready --timeout=300s >/dev/null
   km create namespace team-b >/dev/null
   km -n team-b create serviceaccount s3-reader >/dev/null
   km -n team-b annotate serviceaccount s3-reader "eks.amazonaws.com/role-arn=$ROLE_ARN" >/dev/null
+
+  # cluster_secret [KEY=VALUE...]: the member's Secret in the hosting cluster, as a user writes it
+  # (kubeconfig under `value`, as Cluster API's <cluster>-kubeconfig Secret has it), replaced whole.
+  cluster_secret() {
+    local args=() kv
+    for kv in "$@"; do args+=(--from-literal="$kv"); done
+    k -n "$FN_NS" create secret generic prod-eu-kubeconfig --from-file=value="$dir/kubeconfig" \
+      --from-literal=aws-default-region=eu-central-1 "${args[@]}" --dry-run=client -o json \
+      | jq '.metadata.labels = {"pod-identity.dev/cluster": "prod-eu"}' | k apply -f - >/dev/null
+  }
+  member_pod() { pod_json "$1" team-b s3-reader | km create -f - -o name 2>&1; }
+  # member_mutated NAME: mutated with the member's role and the region of its Secret.
+  member_mutated() {
+    km -n team-b get pod "$1" -o json | jq -e --arg arn "$ROLE_ARN" '
+      ([.spec.containers[0].env[]? | select(.name == "AWS_ROLE_ARN") | .value] == [$arn])
+      and ([.spec.containers[0].env[]? | select(.name == "AWS_REGION") | .value] == ["eu-central-1"])' >/dev/null
+  }
+  member_untouched() {
+    ! km -n team-b get pod "$1" -o json | jq -e '[.spec.containers[].env[]?.name] | any(startswith("AWS_"))' >/dev/null
+  }
+  member_ms() {
+    local v
+    v=$(jq -r --arg n "$1" "$JQ_POD_CREATE | select(.objectRef.name == \$n) | $JQ_MS" "$MEMBER_AUDIT_LOG" | tail -n 1)
+    [ -n "$v" ] || { echo "missing"; return 1; }
+    echo "$v"
+  }
+  revision() { k -n "$FN_NS" get ksvc pod-identity -o jsonpath='{.status.latestReadyRevisionName}'; }
+  # within SECONDS WHAT: creates member pods WHAT-1, WHAT-2, ... one a second until the last one
+  # is mutated (WHAT=mutated) or untouched (WHAT=untouched); prints how many seconds that took.
+  within() {
+    local limit=$1 want=$2 prefix=$3 t0=$SECONDS i=0
+    while [ $((SECONDS - t0)) -le "$limit" ]; do
+      i=$((i + 1))
+      member_pod "$prefix-$i" >/dev/null || true
+      if km -n team-b get pod "$prefix-$i" >/dev/null 2>&1 && "member_$want" "$prefix-$i"; then
+        echo $((SECONDS - t0)); return 0
+      fi
+      sleep 1
+    done
+    return 1
+  }
+
+  # The hosting cluster: the single-cluster Service and webhook make way for the shared overlay,
+  # which starts with no cluster registered.
+  k -n "$FN_NS" delete ksvc pod-identity --wait=true >/dev/null
+  k delete mutatingwebhookconfiguration pod-identity >/dev/null
+  k apply -k "$HERE/overlays/shared" >/dev/null
+  k -n "$FN_NS" wait ksvc/pod-identity --for=condition=Ready --timeout=300s >/dev/null
+  rev0=$(revision)
+
+  # 1. Added while at zero: the first pod after the Secret exists wakes the function and is mutated.
   wait_zero || { fail "shared endpoint: the function did not scale to zero"; return; }
-  if out=$(pod_json "$name" team-b s3-reader | km create -f - -o name 2>&1) \
-     && km -n team-b get pod "$name" -o json | jq -e --arg arn "$ROLE_ARN" '
-          ([.spec.containers[0].env[]? | select(.name == "AWS_ROLE_ARN") | .value] == [$arn])
-          and ([.spec.containers[0].env[]? | select(.name == "AWS_REGION") | .value] == ["eu-central-1"])' >/dev/null; then
-    ms=$(jq -r --arg n "$name" "$JQ_POD_CREATE | select(.objectRef.name == \$n) | $JQ_MS" "$MEMBER_AUDIT_LOG" | tail -n 1)
-    pass "shared endpoint: a member cluster's pod created from zero through /clusters/prod-eu/mutate, mutated with that cluster's region (${ms} ms)"
-    SHARED_NOTE="A pod in the member cluster, created while the shared Service was at zero: mutated through the public route /clusters/prod-eu/mutate with the cluster's caller token, its ServiceAccount read from the member API server, AWS_REGION from the cluster's own setting; ${ms} ms as that API server timed it."
+  cluster_secret caller-token="$old_token"
+  if out=$(member_pod shared-1) && member_mutated shared-1; then
+    ms=$(member_ms shared-1) || ms=missing
+    pass "shared endpoint: a member added (its Secret created) while the function was at zero; its first pod, from zero, mutated through /clusters/prod-eu/mutate with the region of its Secret (${ms} ms)"
+    shared_note "Added while at zero: the member's first pod, from zero, mutated with its Secret's region; ${ms} ms as its API server timed it."
   else
-    fail "shared endpoint: $out $(km -n team-b get pod "$name" -o jsonpath='{.spec.containers[0].env}' 2>/dev/null)"
+    fail "shared endpoint: added at zero: $out $(km -n team-b get pod shared-1 -o jsonpath='{.spec.containers[0].env}' 2>/dev/null)"
+  fi
+
+  # 2. Removed while it runs: within 30 s (cluster-secrets.fresh-for) the cluster answers 404, and
+  # under failurePolicy Ignore its pods are created untouched.
+  k -n "$FN_NS" delete secret prod-eu-kubeconfig >/dev/null
+  if n=$(within 45 untouched removed); then
+    pass "shared endpoint: a member removed (its Secret deleted) while the function runs: its pods untouched ${n} s later (bound 30 s)"
+    shared_note "Removed while running: pods untouched ${n} s after the Secret was deleted (bound: 30 s)."
+  else
+    fail "shared endpoint: removed while running: pods still mutated 45 s after the Secret was deleted"
+  fi
+
+  # 3. Added again while it runs: mutated again within the bound.
+  cluster_secret caller-token="$old_token"
+  if n=$(within 45 mutated readded); then
+    pass "shared endpoint: a member added while the function runs: its pods mutated ${n} s after its Secret was created (bound 30 s)"
+    shared_note "Added while running: pods mutated ${n} s after the Secret was created (bound: 30 s)."
+  else
+    fail "shared endpoint: added while running: pods not mutated 45 s after the Secret was created"
+  fi
+
+  # 4. An unauthenticated flood of slow bodies at the public route (to the member's path without a
+  # token, and to a cluster not served), while the member's pods keep coming.
+  python3 - "$traefik_ip" "$host" 48 40 >"$dir/flood.log" 2>&1 <<'PY' &
+import socket, ssl, sys, time
+ip, host, count, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+tls = ssl.create_default_context()
+tls.check_hostname = False
+tls.verify_mode = ssl.CERT_NONE
+held, answered = [], 0
+for i in range(count):
+    path = "/clusters/prod-eu/mutate" if i % 2 == 0 else "/clusters/not-served/mutate"
+    s = tls.wrap_socket(socket.create_connection((ip, 443), timeout=5), server_hostname=host)
+    s.sendall(("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+               "Content-Length: 262144\r\n\r\n{" % (path, host)).encode())
+    s.settimeout(0.01)
+    held.append(s)
+end = time.time() + seconds
+while time.time() < end and held:
+    for s in list(held):
+        try:
+            s.sendall(b" ")
+            if s.recv(64):
+                answered += 1
+                held.remove(s)
+        except socket.timeout:
+            pass
+        except OSError:
+            held.remove(s)
+    time.sleep(1)
+print("answered", answered, "still open", len(held))
+PY
+  local flood=$! ok=0 bad=()
+  sleep 3
+  for i in $(seq 1 20); do
+    member_pod "flood-$i" >/dev/null 2>&1 || true
+    if member_mutated "flood-$i" 2>/dev/null; then ok=$((ok + 1)); else bad+=("flood-$i"); fi
+    sleep 1
+  done
+  wait "$flood" 2>/dev/null || true
+  if [ "$ok" = 20 ]; then
+    pass "shared endpoint: 20 member pods mutated while 48 unauthenticated connections trickled 256 KiB bodies at the public route ($(cat "$dir/flood.log"))"
+    shared_note "During an unauthenticated flood of 48 slow bodies at the public route (half to the member's path without a token, half to a cluster not served): 20 of 20 member pods mutated; the flood's connections: $(cat "$dir/flood.log")."
+  else
+    fail "shared endpoint: during the slow-body flood, ${#bad[@]} of 20 member pods not mutated (${bad[*]}); flood: $(cat "$dir/flood.log")"
+  fi
+
+  # 5. A caller-token rotation during a stream of admissions: the new token added to the Secret,
+  # then the API server switched to it (its token file, read again every minute), then the old one
+  # removed. No admission may be refused: every pod of the stream mutated, no 401 logged.
+  local fn_log_before
+  fn_log_before=$(k -n "$FN_NS" logs -l "$FN_SELECTOR" -c function --tail=-1 2>/dev/null | grep -c 'refused an admission request' || true)
+  ( for i in $(seq 1 160); do member_pod "rotate-$i" >/dev/null 2>&1 & sleep 1; done; wait ) &
+  local stream=$!
+  sleep 5
+  cluster_secret caller-token="$old_token" caller-token-next="$new_token"
+  sleep 40
+  printf '%s\n' "$new_token" >"$dir/caller-token.new" && mv "$dir/caller-token.new" "$dir/caller-token"
+  sleep 75
+  cluster_secret caller-token-next="$new_token"
+  wait "$stream" || true
+  local created not_mutated=()
+  created=$(km -n team-b get pods -o name | grep -c '/rotate-' || true)
+  for i in $(seq 1 160); do member_mutated "rotate-$i" 2>/dev/null || not_mutated+=("rotate-$i"); done
+  refused=$(( $(k -n "$FN_NS" logs -l "$FN_SELECTOR" -c function --tail=-1 2>/dev/null | grep -c 'refused an admission request' || true) - fn_log_before ))
+  local old_now new_now
+  old_now=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA_FILE" --resolve "$host:443:$traefik_ip" \
+    -H "Authorization: Bearer $old_token" -H 'Content-Type: application/json' --data '{}' "https://$host/clusters/prod-eu/mutate")
+  new_now=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA_FILE" --resolve "$host:443:$traefik_ip" \
+    -H "Authorization: Bearer $new_token" -H 'Content-Type: application/json' --data '{}' "https://$host/clusters/prod-eu/mutate")
+  if [ "$created" = 160 ] && [ ${#not_mutated[@]} = 0 ] && [ "$refused" = 0 ] && [ "$old_now" = 401 ] && [ "$new_now" = 400 ]; then
+    pass "shared endpoint: caller token rotated during a stream of 160 admissions over ~160 s: all mutated, none refused; afterwards the old token gets 401 and the new one is served"
+    shared_note "A caller-token rotation (new token added to the Secret, the member API server's token file switched, the old token removed) during 160 admissions at 1/s: all 160 mutated, 0 refused; afterwards the old token gets $old_now, the new one $new_now (an empty review)."
+  else
+    fail "shared endpoint: rotation: $created of 160 created, ${#not_mutated[@]} not mutated (${not_mutated[*]:0:5}), $refused refused; old token now $old_now (want 401), new token $new_now (want 400)"
+  fi
+
+  # 6. Removed while at zero: the first pod after the Secret is gone, from zero, is untouched.
+  k -n "$FN_NS" delete secret prod-eu-kubeconfig >/dev/null
+  wait_zero || { fail "shared endpoint: the function did not scale to zero"; return; }
+  if member_pod shared-gone >/dev/null && member_untouched shared-gone; then
+    pass "shared endpoint: a member removed while the function was at zero: its next pod, from zero, untouched (404 under failurePolicy Ignore)"
+    shared_note "Removed while at zero: the member's next pod, from zero, untouched."
+  else
+    fail "shared endpoint: removed at zero: the pod was mutated or not created"
+  fi
+
+  # The revision never changed: clusters are data, not configuration of the Service.
+  if [ "$(revision)" = "$rev0" ] && [ "$(k -n "$FN_NS" get revisions --no-headers | wc -l)" = 1 ]; then
+    pass "shared endpoint: the Knative revision stayed $rev0 through every add, rotation and removal"
+    shared_note "Revision: $rev0 throughout, the only one."
+  else
+    fail "shared endpoint: the revision changed: $rev0 -> $(revision); revisions: $(k -n "$FN_NS" get revisions --no-headers | awk '{print $1}' | tr '\n' ' ')"
   fi
 }
 shared_endpoint
@@ -436,7 +597,7 @@ note "$STREAM_NOTE"
 note ""
 note "## The shared endpoint"
 note ""
-note "$SHARED_NOTE"
+for line in "${SHARED_NOTES[@]}"; do note "$line"; done
 note ""
 note "RSS of the function's JVM: $RSS_WARM MiB after the warm admissions, $RSS_BURST MiB after the burst (limit $(k -n "$FN_NS" get ksvc pod-identity -o jsonpath='{.spec.template.spec.containers[0].resources.limits.memory}'))."
 note "Image: $(du -m "$IMAGE_TAR" | cut -f1) MiB ($IMAGE_TAR)."
