@@ -101,14 +101,22 @@ public class ClusterRegistry {
     public CompletableFuture<Optional<Registration>> find(String id) {
         Optional<Registration> declared = properties.find(id);
         if (declared.isPresent() || DEFAULT.equals(id)) {
+            if (declared.orElse(null) instanceof Registration.Broken) {
+                metrics.cluster(id).registered(false);
+            }
             return CompletableFuture.completedFuture(declared);
         }
         if (secrets == null || !ClusterIds.isValid(id)) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
         return secrets.find(id).whenComplete((found, failure) -> {
-            if (found != null && found.isEmpty()) {
+            if (found == null) {
+                return;
+            }
+            if (found.isEmpty()) {
                 forget(id); // removed: its client, caches and meters go now, not when idle
+            } else if (found.get() instanceof Registration.Broken) {
+                metrics.cluster(id).registered(false);
             }
         });
     }
@@ -125,28 +133,41 @@ public class ClusterRegistry {
      */
     public AdmissionHandler handler(Registration registration) {
         return switch (registration) {
-            case Registration.Usable usable -> {
-                try {
-                    yield served(usable).handler();
-                } catch (RuntimeException e) {
-                    LOG.errorf("cluster %s cannot be served: %s", usable.id(), e.getMessage());
-                    yield factory.unservable(usable.id(), "its API server client cannot be built: " + e.getMessage(),
-                            usable.settings().identity().onLookupFailure());
-                }
-            }
+            case Registration.Usable usable -> served(usable).handler();
             case Registration.Broken broken -> factory.unservable(broken.id(), broken.problem(),
                     broken.onLookupFailure());
         };
     }
 
-    /** The cluster served from these settings: built on first use, and again when they change. */
+    /**
+     * The cluster served from these settings: built on first use, and again when they change. A
+     * cluster whose client cannot be built is kept as such, with a handler that says why, until
+     * its settings change: the failure is logged once, not at every admission.
+     *
+     * @return the served cluster; its {@link ServedCluster#api() api} is null when its
+     *     ServiceAccounts come from a file or its client could not be built
+     */
     public ServedCluster served(Registration.Usable usable) {
         ServedCluster known = served.getIfPresent(usable.id());
         if (known != null && (known.settings() == usable.settings() || known.settings().equals(usable.settings()))) {
             return known;
         }
         return served.asMap().compute(usable.id(), (id, current) -> current != null
-                && current.settings().equals(usable.settings()) ? current : factory.build(usable.settings()));
+                && current.settings().equals(usable.settings()) ? current : build(usable));
+    }
+
+    private ServedCluster build(Registration.Usable usable) {
+        try {
+            ServedCluster built = factory.build(usable.settings());
+            metrics.cluster(usable.id()).registered(true);
+            return built;
+        } catch (RuntimeException e) {
+            String problem = "its API server client cannot be built: " + e.getMessage();
+            LOG.errorf("cluster %s cannot be served until its settings change: %s", usable.id(), problem);
+            metrics.cluster(usable.id()).registered(false);
+            return new ServedCluster(usable.settings(), factory.unservable(usable.id(), problem,
+                    usable.settings().identity().onLookupFailure()), null);
+        }
     }
 
     /** Closes what is held for a cluster no longer registered. */

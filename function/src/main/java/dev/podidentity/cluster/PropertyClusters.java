@@ -131,7 +131,10 @@ final class PropertyClusters {
             synchronized (this) {
                 if (built == known) {
                     built = new Built(registration(kubeconfigNow, caNow), kubeconfigNow, caNow);
-                    if (known != null) {
+                    if (known != null && built.registration() instanceof Registration.Broken broken) {
+                        LOG.errorf("cluster %s: a file its properties name has changed, and it cannot be served: %s",
+                                id, broken.problem());
+                    } else if (known != null) {
                         LOG.infof("cluster %s: a file its properties name has changed", id);
                     }
                 }

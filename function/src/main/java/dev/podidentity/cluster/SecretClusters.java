@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import dev.podidentity.config.PodIdentityConfig;
-import dev.podidentity.metrics.Metrics;
 import dev.podidentity.serviceaccount.ApiGuard;
 import dev.podidentity.serviceaccount.ApiServerClient;
 import dev.podidentity.serviceaccount.CachedLookup;
@@ -59,7 +58,6 @@ public class SecretClusters {
     private final LookupSettings settings;
     private final Ticker ticker;
     private final ExecutorService executor;
-    private final Metrics metrics;
     private final Instance<Config> environment;
     private volatile Lookup lookup;
 
@@ -72,7 +70,7 @@ public class SecretClusters {
     }
 
     public SecretClusters(PodIdentityConfig config, LookupSettings settings, Ticker ticker,
-            @LookupExecutor ExecutorService executor, Metrics metrics, Instance<Config> environment) {
+            @LookupExecutor ExecutorService executor, Instance<Config> environment) {
         this.config = config;
         PodIdentityConfig.ClusterSecrets secrets = config.clusterSecrets();
         this.settings = new LookupSettings(settings.requestTimeout(), settings.maxRetries(), settings.retryDelay(),
@@ -81,7 +79,6 @@ public class SecretClusters {
                 settings.breakerDelay());
         this.ticker = ticker;
         this.executor = executor;
-        this.metrics = metrics;
         this.environment = environment;
         if (secrets.enabled() && secrets.label().isBlank()) {
             throw new IllegalArgumentException("pod-identity.cluster-secrets.label must not be blank");
@@ -172,7 +169,6 @@ public class SecretClusters {
             LOG.infof("cluster %s: registered by Secret %s/%s", id, namespace,
                     items.get(0).path("metadata").path("name").asText());
         }
-        metrics.cluster(id).registered(registration instanceof Registration.Usable);
         return Optional.of(new Found(version, registration));
     }
 

@@ -145,7 +145,7 @@ public class OidcEndpoints {
             return known.source();
         }
         Registration.Oidc oidc = cluster.oidc();
-        Source source = oidc.publicKeyFiles().isEmpty() ? fromApiServer(clusters.served(cluster).api())
+        Source source = oidc.publicKeyFiles().isEmpty() ? fromApiServer(cluster.id(), clusters.served(cluster).api())
                 : fromFiles(oidc.issuer(), oidc.publicKeyFiles());
         sources.put(cluster.id(), new Keys(oidc, cluster.settings(), source));
         return source;
@@ -166,7 +166,12 @@ public class OidcEndpoints {
         };
     }
 
-    private Source fromApiServer(ClusterApi api) {
+    private Source fromApiServer(String cluster, ClusterApi api) {
+        if (api == null) {
+            return () -> {
+                throw new LookupFailedException("cluster " + cluster + " has no API server client to fetch its JWKS from");
+            };
+        }
         CachedLookup<String, String> lookup = new CachedLookup<>("JWKS", path -> checkedJwks(api.cluster(),
                 api.guard().call("GET " + path,
                         () -> api.client().get(path))),
