@@ -126,7 +126,8 @@ public final class InFlightBytes {
     /**
      * Reserves the weight for a cluster now if it fits (within the cluster's cap, and no older
      * admission of the cluster waits), else queues it until it fits or is {@linkplain Ticket#cancel
-     * cancelled}. A cluster whose waiting admissions already weigh its cap is refused at once.
+     * cancelled}. A cluster whose waiting admissions already weigh as much as the whole pool is
+     * refused at once: waiting costs only headers, but not without bound.
      *
      * @param outcome told once: true when reserved (give it back with {@link #release(String, long)}),
      *     false when refused; on the calling thread when decided at once, else on the thread that
@@ -140,7 +141,7 @@ public final class InFlightBytes {
             if (queue == null && fits(cluster, bytes)) {
                 take(cluster, bytes);
                 reserved = true;
-            } else if (queuedBytes(queue) + bytes <= perCluster) {
+            } else if (queuedBytes(queue) + bytes <= maxBytes) {
                 Waiting ticket = new Waiting(cluster, bytes, outcome);
                 waiting.computeIfAbsent(cluster, c -> new ArrayDeque<>()).add(ticket);
                 return ticket;

@@ -269,9 +269,11 @@ public interface PodIdentityConfig {
 
         /**
          * The most of {@code max-in-flight-bytes} one cluster's admissions may hold at once, so
-         * that a cluster sending too much, or holding slow bodies, leaves room for the others.
+         * that a cluster sending too much, or holding slow bodies, leaves room for the others: by
+         * default three quarters of the pool, so that a single cluster has nearly all of it and a
+         * quarter always remains for the rest.
          */
-        @WithDefault("2M")
+        @WithDefault("6M")
         MemorySize maxInFlightBytesPerCluster();
 
         /**

@@ -69,14 +69,14 @@ class InFlightBytesTest {
     }
 
     @Test
-    void aClusterWhoseWaitingAdmissionsFillItsShareIsRefusedAtOnce() {
-        InFlightBytes budget = InFlightBytes.of(8 * W, 2 * W);
-        for (int n = 1; n <= 5; n++) {
+    void aClusterWhoseWaitingAdmissionsWeighThePoolIsRefusedAtOnce() {
+        InFlightBytes budget = InFlightBytes.of(4 * W, 2 * W);
+        for (int n = 1; n <= 7; n++) {
             reserve(budget, "flood", n);
         }
 
-        assertEquals(List.of("flood#1", "flood#2", "flood#5 refused"), told,
-                "two held, two waiting (its share), the fifth refused without waiting");
+        assertEquals(List.of("flood#1", "flood#2", "flood#7 refused"), told,
+                "two held (its share), four waiting (the pool's weight), the seventh refused without waiting");
     }
 
     @Test
