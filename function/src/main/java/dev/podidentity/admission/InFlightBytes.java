@@ -47,7 +47,7 @@ public final class InFlightBytes {
     /** The clusters with admissions waiting, in the order they are given room. */
     private final LinkedHashMap<String, ArrayDeque<Waiting>> waiting = new LinkedHashMap<>();
 
-    /** A reservation that has not been decided yet. */
+    /** A reservation, waiting or decided. */
     public interface Ticket {
         /**
          * Decides a waiting reservation as refused (its outcome is told {@code false}).
@@ -55,6 +55,11 @@ public final class InFlightBytes {
          * @return false when it had been decided already
          */
         boolean cancel();
+
+        /** Whether it was queued rather than decided at once (it may have been decided since). */
+        default boolean queued() {
+            return true;
+        }
     }
 
     private final class Waiting implements Ticket {
@@ -87,7 +92,17 @@ public final class InFlightBytes {
         }
     }
 
-    private static final Ticket DECIDED = () -> false;
+    private static final Ticket DECIDED = new Ticket() {
+        @Override
+        public boolean cancel() {
+            return false;
+        }
+
+        @Override
+        public boolean queued() {
+            return false;
+        }
+    };
 
     private InFlightBytes(long maxBytes, long perCluster) {
         this.maxBytes = maxBytes;

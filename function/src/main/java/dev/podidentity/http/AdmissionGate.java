@@ -153,12 +153,14 @@ public class AdmissionGate {
                 context.runOnContext(v -> reserved(ctx, cluster, weight, reserved));
             }
         });
-        long timer = ctx.vertx().setTimer(maxQueueWaitMs, late -> ticket.cancel());
-        // A caller that goes away while it waits gives its place up.
-        ctx.addEndHandler(ended -> {
-            ctx.vertx().cancelTimer(timer);
-            ticket.cancel();
-        });
+        if (ticket.queued()) {
+            long timer = ctx.vertx().setTimer(maxQueueWaitMs, late -> ticket.cancel());
+            // A caller that goes away while it waits gives its place up.
+            ctx.addEndHandler(ended -> {
+                ctx.vertx().cancelTimer(timer);
+                ticket.cancel();
+            });
+        }
     }
 
     private void reserved(RoutingContext ctx, String cluster, long weight, boolean reserved) {
