@@ -371,7 +371,7 @@ SHARED_NOTES=()
 shared_note() { SHARED_NOTES+=("- $*"); }
 shared_endpoint() {
   local dir=$W/member old_token new_token member_token ca traefik_ip host=pod-identity.pod-identity.example.com
-  local rev0 n name ms i refused
+  local rev0 n name ms i out
   mkdir -p "$dir"
   old_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
   new_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
@@ -422,9 +422,9 @@ KC
       ([.spec.containers[0].env[]? | select(.name == "AWS_ROLE_ARN") | .value] == [$arn])
       and ([.spec.containers[0].env[]? | select(.name == "AWS_REGION") | .value] == ["eu-central-1"])' >/dev/null
   }
-  member_untouched() {
-    ! km -n team-b get pod "$1" -o json | jq -e '[.spec.containers[].env[]?.name] | any(startswith("AWS_"))' >/dev/null
-  }
+  # member_refused OUTPUT: the pod create was refused because the function serves no such cluster
+  # (the suite's member webhook has failurePolicy Fail: a 404 from the function fails the create).
+  member_refused() { grep -q -e 'no cluster prod-eu is served here' -e 'could not find the requested resource' <<<"$1"; }
   member_ms() {
     local v
     v=$(jq -r --arg n "$1" "$JQ_POD_CREATE | select(.objectRef.name == \$n) | $JQ_MS" "$MEMBER_AUDIT_LOG" | tail -n 1)
@@ -432,14 +432,17 @@ KC
     echo "$v"
   }
   revision() { k -n "$FN_NS" get ksvc pod-identity -o jsonpath='{.status.latestReadyRevisionName}'; }
-  # within SECONDS WHAT: creates member pods WHAT-1, WHAT-2, ... one a second until the last one
-  # is mutated (WHAT=mutated) or untouched (WHAT=untouched); prints how many seconds that took.
+  fn_log() { k -n "$FN_NS" logs -l "$FN_SELECTOR" -c function --tail=-1 2>/dev/null; }
+  # within SECONDS WHAT PREFIX: creates member pods PREFIX-1, PREFIX-2, ... one a second until the
+  # last one is mutated (WHAT=mutated) or its create is refused as for a cluster not served
+  # (WHAT=refused); prints how many seconds that took.
   within() {
-    local limit=$1 want=$2 prefix=$3 t0=$SECONDS i=0
+    local limit=$1 want=$2 prefix=$3 t0=$SECONDS i=0 out
     while [ $((SECONDS - t0)) -le "$limit" ]; do
       i=$((i + 1))
-      member_pod "$prefix-$i" >/dev/null || true
-      if km -n team-b get pod "$prefix-$i" >/dev/null 2>&1 && "member_$want" "$prefix-$i"; then
+      out=$(member_pod "$prefix-$i") || true
+      if { [ "$want" = mutated ] && member_mutated "$prefix-$i" 2>/dev/null; } \
+         || { [ "$want" = refused ] && member_refused "$out"; }; then
         echo $((SECONDS - t0)); return 0
       fi
       sleep 1
@@ -466,14 +469,14 @@ KC
     fail "shared endpoint: added at zero: $out $(km -n team-b get pod shared-1 -o jsonpath='{.spec.containers[0].env}' 2>/dev/null)"
   fi
 
-  # 2. Removed while it runs: within 30 s (cluster-secrets.fresh-for) the cluster answers 404, and
-  # under failurePolicy Ignore its pods are created untouched.
+  # 2. Removed while it runs: within 30 s (cluster-secrets.fresh-for) the cluster answers 404
+  # ("no cluster prod-eu is served here"), which the member's failurePolicy turns into a refused create.
   k -n "$FN_NS" delete secret prod-eu-kubeconfig >/dev/null
-  if n=$(within 45 untouched removed); then
-    pass "shared endpoint: a member removed (its Secret deleted) while the function runs: its pods untouched ${n} s later (bound 30 s)"
-    shared_note "Removed while running: pods untouched ${n} s after the Secret was deleted (bound: 30 s)."
+  if n=$(within 45 refused removed); then
+    pass "shared endpoint: a member removed (its Secret deleted) while the function runs: answered 404 ${n} s later (bound 30 s)"
+    shared_note "Removed while running: the function answered 404 for it ${n} s after the Secret was deleted (bound: 30 s)."
   else
-    fail "shared endpoint: removed while running: pods still mutated 45 s after the Secret was deleted"
+    fail "shared endpoint: removed while running: its admissions still served 45 s after the Secret was deleted"
   fi
 
   # 3. Added again while it runs: mutated again within the bound.
@@ -516,7 +519,8 @@ while time.time() < end and held:
     time.sleep(1)
 print("answered", answered, "still open", len(held))
 PY
-  local flood=$! ok=0 bad=()
+  local flood=$! ok=0 bad=() refused_before refused_after
+  refused_before=$(fn_log | grep -c 'refused an admission request for cluster prod-eu' || true)
   sleep 3
   for i in $(seq 1 20); do
     member_pod "flood-$i" >/dev/null 2>&1 || true
@@ -524,18 +528,18 @@ PY
     sleep 1
   done
   wait "$flood" 2>/dev/null || true
+  refused_after=$(fn_log | grep -c 'refused an admission request for cluster prod-eu' || true)
   if [ "$ok" = 20 ]; then
-    pass "shared endpoint: 20 member pods mutated while 48 unauthenticated connections trickled 256 KiB bodies at the public route ($(cat "$dir/flood.log"))"
-    shared_note "During an unauthenticated flood of 48 slow bodies at the public route (half to the member's path without a token, half to a cluster not served): 20 of 20 member pods mutated; the flood's connections: $(cat "$dir/flood.log")."
+    pass "shared endpoint: 20 member pods mutated while 48 unauthenticated connections trickled 256 KiB bodies at the public route (the function refused $((refused_after - refused_before)) on their headers; at the client: $(cat "$dir/flood.log"))"
+    shared_note "During an unauthenticated flood of 48 slow bodies at the public route (half to the member's path without a token, half to a cluster not served): 20 of 20 member pods mutated; the function refused $((refused_after - refused_before)) of the 24 to the member's path with 401 on their headers; at the flood's client: $(cat "$dir/flood.log")."
   else
     fail "shared endpoint: during the slow-body flood, ${#bad[@]} of 20 member pods not mutated (${bad[*]}); flood: $(cat "$dir/flood.log")"
   fi
 
   # 5. A caller-token rotation during a stream of admissions: the new token added to the Secret,
   # then the API server switched to it (its token file, read again every minute), then the old one
-  # removed. No admission may be refused: every pod of the stream mutated, no 401 logged.
-  local fn_log_before
-  fn_log_before=$(k -n "$FN_NS" logs -l "$FN_SELECTOR" -c function --tail=-1 2>/dev/null | grep -c 'refused an admission request' || true)
+  # removed. No admission may be refused: with the member's failurePolicy Fail, a 401 would fail a
+  # create, so every pod of the stream must exist, mutated.
   ( for i in $(seq 1 160); do member_pod "rotate-$i" >/dev/null 2>&1 & sleep 1; done; wait ) &
   local stream=$!
   sleep 5
@@ -545,30 +549,29 @@ PY
   sleep 75
   cluster_secret caller-token-next="$new_token"
   wait "$stream" || true
-  local created not_mutated=()
+  local created not_mutated=() old_now new_now
   created=$(km -n team-b get pods -o name | grep -c '/rotate-' || true)
   for i in $(seq 1 160); do member_mutated "rotate-$i" 2>/dev/null || not_mutated+=("rotate-$i"); done
-  refused=$(( $(k -n "$FN_NS" logs -l "$FN_SELECTOR" -c function --tail=-1 2>/dev/null | grep -c 'refused an admission request' || true) - fn_log_before ))
-  local old_now new_now
   old_now=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA_FILE" --resolve "$host:443:$traefik_ip" \
     -H "Authorization: Bearer $old_token" -H 'Content-Type: application/json' --data '{}' "https://$host/clusters/prod-eu/mutate")
   new_now=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA_FILE" --resolve "$host:443:$traefik_ip" \
     -H "Authorization: Bearer $new_token" -H 'Content-Type: application/json' --data '{}' "https://$host/clusters/prod-eu/mutate")
-  if [ "$created" = 160 ] && [ ${#not_mutated[@]} = 0 ] && [ "$refused" = 0 ] && [ "$old_now" = 401 ] && [ "$new_now" = 400 ]; then
+  if [ "$created" = 160 ] && [ ${#not_mutated[@]} = 0 ] && [ "$old_now" = 401 ] && [ "$new_now" = 400 ]; then
     pass "shared endpoint: caller token rotated during a stream of 160 admissions over ~160 s: all mutated, none refused; afterwards the old token gets 401 and the new one is served"
     shared_note "A caller-token rotation (new token added to the Secret, the member API server's token file switched, the old token removed) during 160 admissions at 1/s: all 160 mutated, 0 refused; afterwards the old token gets $old_now, the new one $new_now (an empty review)."
   else
-    fail "shared endpoint: rotation: $created of 160 created, ${#not_mutated[@]} not mutated (${not_mutated[*]:0:5}), $refused refused; old token now $old_now (want 401), new token $new_now (want 400)"
+    fail "shared endpoint: rotation: $created of 160 created, ${#not_mutated[@]} not mutated (${not_mutated[*]:0:5}); old token now $old_now (want 401), new token $new_now (want 400)"
   fi
 
-  # 6. Removed while at zero: the first pod after the Secret is gone, from zero, is untouched.
+  # 6. Removed while at zero: the first admission after the Secret is gone, from zero, gets 404.
   k -n "$FN_NS" delete secret prod-eu-kubeconfig >/dev/null
   wait_zero || { fail "shared endpoint: the function did not scale to zero"; return; }
-  if member_pod shared-gone >/dev/null && member_untouched shared-gone; then
-    pass "shared endpoint: a member removed while the function was at zero: its next pod, from zero, untouched (404 under failurePolicy Ignore)"
-    shared_note "Removed while at zero: the member's next pod, from zero, untouched."
+  out=$(member_pod shared-gone) || true
+  if member_refused "$out"; then
+    pass "shared endpoint: a member removed while the function was at zero: its next admission, from zero, answered 404"
+    shared_note "Removed while at zero: the member's next admission, from zero, answered 404 (its create refused under the suite's failurePolicy Fail)."
   else
-    fail "shared endpoint: removed at zero: the pod was mutated or not created"
+    fail "shared endpoint: removed at zero: $out"
   fi
 
   # The revision never changed: clusters are data, not configuration of the Service.
