@@ -9,9 +9,8 @@ import io.quarkus.jackson.ObjectMapperCustomizer;
 import jakarta.inject.Singleton;
 
 /**
- * How an ObjectMapper reads an {@link AdmissionReview} and writes an {@link AdmissionReviewAnswer}:
- * with {@link AdmissionReviewReader} and {@link AdmissionReviewAnswerWriter}. The function's own
- * ObjectMapper (Quarkus's, which Funqy uses) gets them as a customizer; any other registers
+ * How an ObjectMapper reads an {@link AdmissionReview}: with {@link AdmissionReviewReader}. The
+ * function's own ObjectMapper (Quarkus's) gets it as a customizer; any other registers
  * {@link #module()}.
  *
  * <pre>{@code
@@ -21,18 +20,15 @@ import jakarta.inject.Singleton;
  *
  * <p>A module rather than {@code @JsonDeserialize} and {@code @JsonSerialize} on the records: Jackson
  * reads annotations through the JDK's reflection, which makes a proxy class for each annotation
- * type the first time, in the interpreter. Funqy builds its reader and writer for the two records
- * before the function serves, so that was on the path of the first answer after a scale from zero
+ * type the first time, in the interpreter. That was on the path of the first answer after a scale from zero
  * (benchmarks/README.md, "Admission JSON without annotations").
  */
 @Singleton
 public class AdmissionJson implements ObjectMapperCustomizer {
 
-    /** The reader and the writer of the admission types. */
+    /** The reader of the admission review. */
     public static Module module() {
-        return new SimpleModule("admission-review")
-                .addDeserializer(AdmissionReview.class, new AdmissionReviewReader())
-                .addSerializer(AdmissionReviewAnswer.class, new AdmissionReviewAnswerWriter());
+        return new SimpleModule("admission-review").addDeserializer(AdmissionReview.class, new AdmissionReviewReader());
     }
 
     @Override

@@ -1,8 +1,6 @@
 package dev.podidentity.admission;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 
 import dev.podidentity.mutation.JsonDocument;
 
@@ -10,8 +8,7 @@ import java.io.IOException;
 
 /**
  * Writes an {@link AdmissionReviewAnswer} field by field: what Jackson would write for the
- * records, without introspecting them on every answer. Used for every answer, directly by
- * {@link #toBytes} and by Funqy through Jackson ({@link AdmissionJson} registers it).
+ * records, without introspecting them on every answer. Used for every answer.
  *
  * <pre>{@code
  * byte[] body = AdmissionReviewAnswerWriter.toBytes(answer);
@@ -23,23 +20,14 @@ import java.io.IOException;
  * when empty, {@code status}); {@code allowed} is always written; {@code patch} is base64, as
  * the API server expects a byte array in JSON.
  */
-public final class AdmissionReviewAnswerWriter extends StdSerializer<AdmissionReviewAnswer> {
-    private static final long serialVersionUID = 1L;
+public final class AdmissionReviewAnswerWriter {
 
-    public AdmissionReviewAnswerWriter() {
-        super(AdmissionReviewAnswer.class);
+    private AdmissionReviewAnswerWriter() {
     }
 
     /** The answer as the body of the HTTP response. */
     public static byte[] toBytes(AdmissionReviewAnswer answer) {
         return JsonDocument.write(json -> write(answer, json));
-    }
-
-    /** Funqy's way: the same fields, written into Funqy's own generator. */
-    @Override
-    public void serialize(AdmissionReviewAnswer answer, JsonGenerator json, SerializerProvider provider)
-            throws IOException {
-        write(answer, json);
     }
 
     private static void write(AdmissionReviewAnswer answer, JsonGenerator json) throws IOException {

@@ -65,23 +65,26 @@ public class AdmissionGate {
     private final InFlightBytes inFlight;
     private final ClusterRegistry clusters;
     private final Metrics metrics;
+    private final FailureAnswers failures;
     private final long maxBodyBytes;
     private final long bodyTimeoutMs;
     private final long maxQueueWaitMs;
 
-    public AdmissionGate(InFlightBytes inFlight, ClusterRegistry clusters, Metrics metrics,
+    public AdmissionGate(InFlightBytes inFlight, ClusterRegistry clusters, Metrics metrics, FailureAnswers failures,
             @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody, PodIdentityConfig config) {
         this.inFlight = inFlight;
         this.clusters = clusters;
         this.metrics = metrics;
+        this.failures = failures;
         this.maxBodyBytes = maxBody.asLongValue();
         this.bodyTimeoutMs = Math.max(1, config.limits().bodyTimeout().toMillis());
         this.maxQueueWaitMs = Math.max(1, config.limits().maxQueueWait().toMillis());
     }
 
     void install(@Observes Router router) {
-        router.route(AdmissionHttp.CLUSTER_MUTATE_PATH).order(RouteOrder.ADMISSION_GATE).handler(this::admit);
-        router.route(AdmissionHttp.MUTATE_PATH).order(RouteOrder.ADMISSION_GATE).handler(this::admit);
+        for (String path : AdmissionHttp.PATHS) {
+            router.route(path).order(RouteOrder.ADMISSION_GATE).handler(this::admit).failureHandler(failures::answer);
+        }
     }
 
     private void admit(RoutingContext ctx) {
@@ -275,12 +278,8 @@ public class AdmissionGate {
         return maxBodyBytes;
     }
 
-    /**
-     * Answers 405 for a method other than POST and 415 for a body that is not JSON, and returns
-     * whether it did. Also asked when the request failed before the gate saw it: Quarkus parses a
-     * form body (curl's default type) before any route, and fails on a large one.
-     */
-    static boolean refusedMethodOrType(RoutingContext ctx) {
+    /** Answers 405 for a method other than POST and 415 for a body that is not JSON, and returns whether it did. */
+    private static boolean refusedMethodOrType(RoutingContext ctx) {
         if (ctx.request().method() != HttpMethod.POST) {
             ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
             refuseEarly(ctx, 405, "MethodNotAllowed", "only POST is served on " + ctx.request().path());

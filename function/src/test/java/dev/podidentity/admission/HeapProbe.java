@@ -24,7 +24,7 @@ import java.util.concurrent.Future;
 /**
  * Runs in a child JVM with the shipped heap flags ({@link AdmissionHeapTest}): answers hostile and
  * huge reviews the way the function does — body bytes read by the function's reader, the
- * admission handler, the answer serialised through Jackson as Funqy does — and prints one line
+ * admission handler, the answer written as the function writes it — and prints one line
  * per answer. An OutOfMemoryError ends the JVM (the shipped {@code -XX:+ExitOnOutOfMemoryError}),
  * so reaching the end proves the heap held.
  *
@@ -129,7 +129,7 @@ public final class HeapProbe {
     private static String answer(ObjectMapper mapper, ObjectReader reviews, AdmissionHandler handler, byte[] body)
             throws Exception {
         AdmissionReview review = reviews.readValue(body);
-        byte[] answer = mapper.writeValueAsBytes(handler.handle(review)); // as Funqy writes it
+        byte[] answer = AdmissionReviewAnswerWriter.toBytes(handler.handle(review));
         JsonNode response = mapper.readTree(answer).get("response");
         int patch = response.has("patch") ? Base64.getDecoder().decode(response.get("patch").asText()).length : 0;
         return "allowed=" + response.get("allowed").asBoolean() + " patchBytes=" + patch

@@ -21,13 +21,13 @@ class HangUpTest {
 
     @Test
     void aCallerThatHungUpOrAStreamHttp2ClosedIsAHangUp() {
-        assertTrue(AdmissionHttp.hungUp(null, new HttpClosedException("closed")));
+        assertTrue(FailureAnswers.hungUp(null, new HttpClosedException("closed")));
         // What Vert.x reports for the streams in flight when HTTP/2 closes their connection.
-        assertTrue(AdmissionHttp.hungUp(null, new RuntimeException(
+        assertTrue(FailureAnswers.hungUp(null, new RuntimeException(
                 Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM, "Maximum number of RST frames reached"))));
-        assertTrue(AdmissionHttp.hungUp(null, Http2Exception.streamError(3, Http2Error.CANCEL, "reset")));
+        assertTrue(FailureAnswers.hungUp(null, Http2Exception.streamError(3, Http2Error.CANCEL, "reset")));
         // A caller that gave up on the stream (an API server past its webhook timeout).
-        assertTrue(AdmissionHttp.hungUp(null, new StreamResetException(Http2Error.CANCEL.code())));
+        assertTrue(FailureAnswers.hungUp(null, new StreamResetException(Http2Error.CANCEL.code())));
     }
 
     @Test
@@ -35,19 +35,19 @@ class HangUpTest {
         // What Netty reports when the answer meets a connection the caller already closed (a load
         // generator or an API server past its timeout): the channel's closed exception, caused by
         // the socket's own error, while Vert.x may not yet have marked the response closed.
-        assertTrue(AdmissionHttp.hungUp(exchange(false), new ClosedChannelException()));
+        assertTrue(FailureAnswers.hungUp(exchange(false), new ClosedChannelException()));
         ClosedChannelException closedWhileWriting = new ClosedChannelException();
         closedWhileWriting.initCause(new IOException("Broken pipe"));
-        assertTrue(AdmissionHttp.hungUp(exchange(false), new RuntimeException(closedWhileWriting)));
-        assertTrue(AdmissionHttp.hungUp(exchange(false), new IOException("Broken pipe")));
-        assertTrue(AdmissionHttp.hungUp(exchange(false), new IOException("Connection reset by peer")));
+        assertTrue(FailureAnswers.hungUp(exchange(false), new RuntimeException(closedWhileWriting)));
+        assertTrue(FailureAnswers.hungUp(exchange(false), new IOException("Broken pipe")));
+        assertTrue(FailureAnswers.hungUp(exchange(false), new IOException("Connection reset by peer")));
     }
 
     @Test
     void anyOtherFailureOnAnOpenExchangeIsNot() {
-        assertFalse(AdmissionHttp.hungUp(exchange(false), new IOException("disk full")));
-        assertFalse(AdmissionHttp.hungUp(exchange(false), new IllegalStateException(new ArithmeticException())));
-        assertTrue(AdmissionHttp.hungUp(exchange(true), new IOException("broken pipe")), "whatever failed, the response was closed");
+        assertFalse(FailureAnswers.hungUp(exchange(false), new IOException("disk full")));
+        assertFalse(FailureAnswers.hungUp(exchange(false), new IllegalStateException(new ArithmeticException())));
+        assertTrue(FailureAnswers.hungUp(exchange(true), new IOException("broken pipe")), "whatever failed, the response was closed");
     }
 
     /** A routing context whose response is closed or not; nothing else of it is used. */
