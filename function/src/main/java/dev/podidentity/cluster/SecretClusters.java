@@ -95,7 +95,12 @@ public class SecretClusters {
      * else once it has been read, on a thread of the lookups.
      */
     public CompletableFuture<Optional<Registration>> find(String id) {
-        Lookup current = lookup();
+        Lookup current;
+        try {
+            current = lookup();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e); // no client to the Secrets: answered 503, retried
+        }
         Optional<Found> fresh = current.cache().getIfFresh(id);
         if (fresh != null) {
             return CompletableFuture.completedFuture(fresh.map(Found::registration));
