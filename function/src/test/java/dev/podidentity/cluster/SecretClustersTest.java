@@ -60,7 +60,9 @@ class SecretClustersTest {
                     "pod-identity.container-credentials.config-file", "",
                     "pod-identity.cluster-secrets.enabled", "true",
                     "pod-identity.cluster-secrets.namespace", NAMESPACE,
-                    "pod-identity.lookup.request-timeout", "30s", "pod-identity.lookup.budget", "60s");
+                    "pod-identity.lookup.request-timeout", "30s", "pod-identity.lookup.budget", "60s",
+                    "pod-identity.clusters.declared.service-accounts-file", "../examples/service-accounts.yaml",
+                    "pod-identity.clusters.declared.aws-default-region", "from-properties");
         }
 
         @Override
@@ -245,6 +247,22 @@ class SecretClustersTest {
             assertEquals(ROLE, env.get("AWS_ROLE_ARN"));
         }
         assertEquals(401, post("fleet-3", "token-of-fleet-4").statusCode(), "another member's token");
+    }
+
+    @Test
+    void anIdDeclaredAsPropertiesIsServedFromThemAndItsSecretIsNotRead() throws Exception {
+        secret("declared", "value", kubeconfig("declared"), "caller-token", "token-of-declared",
+                "aws-default-region", "from-secret");
+        ticker.advance(PAST_THE_BOUND);
+
+        Response answer = given().contentType("application/json")
+                .body(Files.readString(Path.of("../examples/irsa-pod.json"))).post("/clusters/declared/mutate");
+
+        assertEquals(200, answer.statusCode(), "no caller token asked: the properties declare none");
+        JsonNode pod = applyPatch(Base64.getDecoder().decode(MAPPER.readTree(answer.asByteArray())
+                .at("/response/patch").asText()), MAPPER.readTree(Files.readString(Path.of("../examples/irsa-pod.json")))
+                .at("/request/object"));
+        assertTrue(env(pod.at("/spec/containers/0")).contains("AWS_REGION=from-properties"), pod.toString());
     }
 
     @Test
