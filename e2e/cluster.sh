@@ -253,11 +253,12 @@ cmd_start() {
     --log-level=warn \
     ${EXTRA_ETCD_ARGS:-} \
     </dev/null >"$dir/etcd.log" 2>&1 &
-  echo $! > "$dir/etcd.pid"
+  local etcd_pid=$!
+  echo "$etcd_pid" > "$dir/etcd.pid"
 
   local deadline=$((SECONDS + timeout))
   until [ "$(curl -sS --max-time 2 "$etcd_url/health" 2>/dev/null)" = '{"health":"true","reason":""}' ]; do
-    pid_of "$dir" etcd >/dev/null || fail_start "$dir" "etcd exited during start"
+    alive "$etcd_pid" || fail_start "$dir" "etcd exited during start"
     [ $SECONDS -lt $deadline ] || fail_start "$dir" "etcd not healthy after ${timeout}s at $etcd_url"
     sleep 0.2
   done
@@ -289,13 +290,16 @@ cmd_start() {
   local env_args=()
   [ -z "$webhook_ca" ] || env_args=(SSL_CERT_FILE="$(cd "$(dirname "$webhook_ca")" && pwd)/$(basename "$webhook_ca")")
   env "${env_args[@]}" "$bin_dir/kube-apiserver" "${args[@]}" </dev/null >"$dir/apiserver.log" 2>&1 &
-  echo $! > "$dir/apiserver.pid"
+  local apiserver_pid=$!
+  echo "$apiserver_pid" > "$dir/apiserver.pid"
 
   # Authenticated probes: an anonymous /readyz can be refused early (RBAC not yet bootstrapped).
   local code
   until [ "$(admin_curl /readyz "$dir/.readyz")" = 200 ] && [ "$(cat "$dir/.readyz")" = ok ]; do
-    pid_of "$dir" apiserver >/dev/null || fail_start "$dir" "kube-apiserver exited during start"
-    pid_of "$dir" etcd >/dev/null || fail_start "$dir" "etcd exited during start"
+    # Our own children, by pid: pid_of's command-line check fails for a child that has not yet
+    # exec'd (its command line is still this script's), which a loaded machine makes last.
+    alive "$apiserver_pid" || fail_start "$dir" "kube-apiserver exited during start"
+    alive "$etcd_pid" || fail_start "$dir" "etcd exited during start"
     [ $SECONDS -lt $deadline ] || fail_start "$dir" "kube-apiserver /readyz not ok after ${timeout}s at $APISERVER_URL"
     sleep 0.25
   done
