@@ -213,6 +213,19 @@ class ApiFaultTest {
     }
 
     @Test
+    void a401OrAnyOther4xxIsNotRetriedEither() {
+        for (int status : new int[] {401, 400, 410, 422}) {
+            api.resetAll();
+            api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(aResponse().withStatus(status)));
+
+            Timed timed = admit(handler(LookupFailurePolicy.ADMIT));
+
+            assertAdmittedWithLookupWarning(timed);
+            assertEquals(1, requests(), "HTTP " + status);
+        }
+    }
+
+    @Test
     void anAnswerThatIsNotAServiceAccountIsAFailedLookupNotAGuess() {
         api.stubFor(get(urlPathEqualTo(SA_PATH)).willReturn(okJson("{\"metadata\":{\"annotations\":[\"role\"]}}")));
 
