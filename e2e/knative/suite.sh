@@ -128,10 +128,14 @@ JQ_MS='def t: (sub("\\.[0-9]+Z$"; "Z") | fromdate) + ((capture("\\.(?<f>[0-9]+)Z
   ((.stageTimestamp | t) - (.requestReceivedTimestamp | t)) * 1000 | floor'
 JQ_POD_CREATE='select(.verb == "create" and .objectRef.resource == "pods" and .stage == "ResponseComplete")'
 
-# admission_ms NAMESPACE NAME: the API server's wall time for the pod's create.
+# admission_ms NAMESPACE NAME: the API server's wall time for the pod's create. Fails, printing
+# nothing, when the audit log has no line for it: a missing figure must not read as 0 ms.
 admission_ms() {
-  jq -r --arg ns "$1" --arg n "$2" "$JQ_POD_CREATE | select(.objectRef.namespace == \$ns and .objectRef.name == \$n) | $JQ_MS" \
-    "$AUDIT_LOG" | tail -n 1
+  local ms
+  ms=$(jq -r --arg ns "$1" --arg n "$2" "$JQ_POD_CREATE | select(.objectRef.namespace == \$ns and .objectRef.name == \$n) | $JQ_MS" \
+    "$AUDIT_LOG" | tail -n 1)
+  [ -n "$ms" ] || { log "the audit log has no line for the create of pod $1/$2"; return 1; }
+  echo "$ms"
 }
 
 # mutated NAMESPACE NAME: the stored pod carries the role, the token file and the token volume.
@@ -166,25 +170,35 @@ java_pid() {
 rss_mib() { awk '/^VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
 # served_after_term_ms LOGS: LOGS holds copies of the function pods' log directories
-# (<namespace>_<pod>_<uid>/<container>/0.log). For each instance whose queue-proxy logged SIGTERM,
-# the time from that line to the last admission its function logged after it. Prints the largest,
-# in ms (0 when no instance answered after its SIGTERM), and how many instances logged SIGTERM:
-# none while instances were terminated means the line was not found, and nothing was measured.
+# (<namespace>_<pod>_<uid>/<container>/0.log, each line starting with the kubelet's RFC 3339
+# timestamp). For each instance whose queue-proxy logged SIGTERM, the time from that line to the
+# last admission its function logged after it. Prints three numbers: the largest of those times in
+# ms (0 when no instance answered after its SIGTERM); how many instances logged SIGTERM (none while
+# instances were terminated means the line was not found); and how many of those have decision
+# lines in their function log at all: only theirs were measured, an instance without any may have
+# answered nothing or may have lost its log, which no one can tell apart.
 served_after_term_ms() {
-  local dir term last worst=0 ms termed=0
+  local dir term term_ns last_ns worst=0 ms termed=0 measured=0
   for dir in "$1"/*/; do
     term=$(grep -h 'Received TERM signal' "$dir"queue-proxy/*.log 2>/dev/null | head -n 1 | cut -d' ' -f1) || true
     [ -n "$term" ] || continue
     termed=$((termed + 1))
-    last=$(grep -h '"outcome"' "$dir"function/*.log 2>/dev/null | cut -d' ' -f1 | sort | tail -n 1) || true
-    [ -n "$last" ] && [[ "$last" > "$term" ]] || continue
-    ms=$(( ($(date -d "$last" +%s%N) - $(date -d "$term" +%s%N)) / 1000000 ))
+    term_ns=$(date -d "$term" +%s%N) || continue
+    # As times, not as text: the kubelet drops the trailing zeros of a timestamp's fraction, so
+    # the text of a later line can sort before an earlier one.
+    last_ns=$(grep -h '"outcome"' "$dir"function/*.log 2>/dev/null | cut -d' ' -f1 | date -f - +%s%N 2>/dev/null |
+      sort -n | tail -n 1) || true
+    [ -n "$last_ns" ] || continue
+    measured=$((measured + 1))
+    [ "$last_ns" -gt "$term_ns" ] || continue
+    ms=$(( (last_ns - term_ns) / 1000000 ))
     [ "$ms" -gt "$worst" ] && worst=$ms
   done
-  echo "$worst $termed"
+  echo "$worst $termed $measured"
 }
 
-stats() { # stats VALUES...: "p50 / max" in ms
+stats() { # stats VALUES...: "p50 / max" in ms; "none" without values, never a 0 nobody measured
+  [ $# -gt 0 ] || { printf 'none'; return; }
   printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "%d / %d", v[int((NR + 1) / 2)], v[NR]}'
 }
 
@@ -204,8 +218,12 @@ cold_and_warm() {
     wait_zero || { fail "$label cold $i: the function did not scale to zero"; continue; }
     name=cold-$label-$i
     if out=$(create_pod "$name" "$APP_NS" s3-reader) && mutated "$APP_NS" "$name"; then
-      ms=$(admission_ms "$APP_NS" "$name"); cold+=("$ms")
-      pass "$label cold start $i: pod created from zero and mutated (${ms} ms)"
+      if ms=$(admission_ms "$APP_NS" "$name"); then
+        cold+=("$ms")
+        pass "$label cold start $i: pod created from zero and mutated (${ms} ms)"
+      else
+        fail "$label cold start $i: pod created from zero and mutated, but its admission time is not in the audit log"
+      fi
     else
       fail "$label cold start $i: $out"
     fi
@@ -213,14 +231,18 @@ cold_and_warm() {
   for i in $(seq 1 "$COLD_RUNS"); do
     name=warm-$label-$i
     if out=$(create_pod "$name" "$APP_NS" s3-reader) && mutated "$APP_NS" "$name"; then
-      ms=$(admission_ms "$APP_NS" "$name"); warm+=("$ms")
+      if ms=$(admission_ms "$APP_NS" "$name"); then
+        warm+=("$ms")
+      else
+        fail "$label warm $i: pod mutated, but its admission time is not in the audit log"
+      fi
     else
       fail "$label warm $i: $out"
     fi
   done
   [ ${#warm[@]} -eq "$COLD_RUNS" ] && pass "$label warm: $COLD_RUNS pods mutated"
-  ROWS+=("| $label | cold | $(stats "${cold[@]:-0}") | ${cold[*]:-} |"
-    "| $label | warm | $(stats "${warm[@]:-0}") | ${warm[*]:-} |")
+  ROWS+=("| $label | cold | $(stats ${cold[@]+"${cold[@]}"}) | ${cold[*]:-} |"
+    "| $label | warm | $(stats ${warm[@]+"${warm[@]}"}) | ${warm[*]:-} |")
 }
 
 ROWS=(); BURST_NOTE="not run"; STREAM_NOTE="not run"; RSS_BURST="?"
@@ -253,13 +275,23 @@ else
   fail "the JVM does not use the image's AOT cache: ${aot_problem:-no AOT line in its log}"
 fi
 
-# --- Never in the way of the platform while at zero.
+# --- Never in the way of the platform while at zero. The pods run as a ServiceAccount with a
+# role: had the function been called, they would come back mutated, so "untouched" shows it was
+# not (with the default ServiceAccount only the function's pod count would have shown it).
 wait_zero || fail "not at zero before the platform namespaces case"
 blocked=0; lat=()
 for ns in kube-system knative-serving "$FN_NS"; do
+  k -n "$ns" create serviceaccount platform-probe >/dev/null
+  k -n "$ns" annotate serviceaccount platform-probe "eks.amazonaws.com/role-arn=$ROLE_ARN" >/dev/null
+done
+for ns in kube-system knative-serving "$FN_NS"; do
   name=platform-$ns
-  if out=$(create_pod "$name" "$ns" default) && untouched "$ns" "$name"; then
-    lat+=("$(admission_ms "$ns" "$name")")
+  if out=$(create_pod "$name" "$ns" platform-probe) && untouched "$ns" "$name"; then
+    if ms=$(admission_ms "$ns" "$name"); then
+      lat+=("$ms")
+    else
+      blocked=1; fail "pod in $ns created untouched at zero, but its admission time is not in the audit log"
+    fi
   else
     blocked=1; fail "pod in $ns while the function is at zero: $out"
   fi
@@ -304,14 +336,14 @@ gets=$(sa_gets "$since")
 burst_lat=()
 while read -r ms; do burst_lat+=("$ms"); done < <(tail -n +"$since" "$AUDIT_LOG" | jq -r --arg ns "$APP_NS" \
   "$JQ_POD_CREATE | select(.objectRef.namespace == \$ns and ((.objectRef.name // \"\") | . == \"\" or startswith(\"burst-\"))) | $JQ_MS")
-if [ "$created" = "$BURST" ] && [ "$stored" = "$BURST" ] && [ "$not_mutated" = 0 ]; then
+if [ "$created" = "$BURST" ] && [ "$stored" = "$BURST" ] && [ "$not_mutated" = 0 ] && [ ${#burst_lat[@]} -ge "$BURST" ]; then
   pass "$BURST pods created at once from zero, all mutated ($instances function instances, $gets ServiceAccount GETs, ${burst_ms} ms in all)"
 else
-  fail "burst: $created of $BURST created (codes: $(sort <<<"$codes" | uniq -c | tr '\n' ' ')), $not_mutated not mutated"
+  fail "burst: $created of $BURST created (codes: $(sort <<<"$codes" | uniq -c | tr '\n' ' ')), $not_mutated not mutated, ${#burst_lat[@]} of $BURST creates in the audit log"
 fi
 pid=$(java_pid || true)
 RSS_BURST=$([ -n "$pid" ] && rss_mib "$pid" || echo "?")
-BURST_NOTE="$created of $BURST created, $not_mutated of those not mutated; $instances function instance(s); $gets ServiceAccount GET(s) by the function; admission p50 / max $(stats "${burst_lat[@]:-0}") ms (failed creates included); whole burst ${burst_ms} ms."
+BURST_NOTE="$created of $BURST created, $not_mutated of those not mutated; $instances function instance(s); $gets ServiceAccount GET(s) by the function; admission p50 / max $(stats ${burst_lat[@]+"${burst_lat[@]}"}) ms (failed creates included); whole burst ${burst_ms} ms."
 
 # --- Scale-down while admissions are in flight. A revision that starts with three instances
 # (initial-scale 3) gets a steady stream of admissions, far less than one instance needs, so the
@@ -345,11 +377,13 @@ stream_ok=$(pods_named stream- | wc -l)
 lost=$((150 - stream_ok))
 not_mutated=$(unmutated stream-)
 grace=$(k -n "$FN_NS" get ksvc pod-identity -o jsonpath='{.spec.template.spec.timeoutSeconds}')
-read -r late_ms termed < <(served_after_term_ms "$pod_logs")
+read -r late_ms termed measured < <(served_after_term_ms "$pod_logs")
 if [ "$terminated" -gt 0 ] && [ "$termed" = 0 ]; then
   fail "scale-down in flight: $terminated instance(s) terminated, but no queue-proxy log holds 'Received TERM signal': how long terminating instances kept answering was not measured"
+elif [ "$terminated" -gt 0 ] && [ "$measured" = 0 ]; then
+  fail "scale-down in flight: $termed instance(s) got SIGTERM, but none of their function logs holds a decision line: how long terminating instances kept answering was not measured"
 elif [ "$lost" = 0 ] && [ "$not_mutated" = 0 ] && [ "$terminated" -gt 0 ] && [ "$late_ms" -lt $((grace * 1000 / 2)) ]; then
-  pass "150 admissions over 45 s while $terminated of $instances instances were scaled down: none lost; the last admission a terminating instance answered came ${late_ms} ms after its SIGTERM (grace ${grace} s)"
+  pass "150 admissions over 45 s while $terminated of $instances instances were scaled down: none lost; the last admission a terminating instance answered came ${late_ms} ms after its SIGTERM (grace ${grace} s; $measured of $termed terminated instances' logs read)"
 elif [ "$lost" = 0 ] && [ "$not_mutated" = 0 ] && [ "$terminated" = 0 ]; then
   fail "no instance was scaled down during the stream ($instances instances): the drain was not exercised"
 else

@@ -17,6 +17,7 @@ import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithParentName;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.StringReader;
@@ -37,7 +38,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,8 +49,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * proves it says so in a comment above it or its class, {@code // Contract: docs/contract.md#} and
  * the anchor (any mention of the page with an anchor in a test source counts). This test fails
  * when a test names a section the page does not have (the name is wrong or the section was
- * removed) and when a section is named by no test (a promise nothing checks). Tests are those of
- * this module and of the end-to-end suite (e2e/).
+ * removed) and when a section is named by no test (a promise nothing checks). Only test classes
+ * the build runs count ({@link TestSources}: those of this module, the benchmarks and the
+ * end-to-end suite whose runner's patterns match them): a tag in a helper, or in a class no
+ * runner picks up, proves nothing.
  *
  * <p>It also proves docs/contract.md#configuration itself: every property of
  * {@link PodIdentityConfig} has a row there with the default the code has, and every row is a
@@ -60,7 +62,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ContractDocTest {
 
     static final Path CONTRACT = Path.of("../docs/contract.md");
-    static final List<Path> TEST_SOURCES = List.of(Path.of("src/test/java"), Path.of("../e2e/src/test/java"));
     static final Path APPLICATION_PROPERTIES = Path.of("src/main/resources/application.properties");
 
     static final Pattern SECTION = Pattern.compile("<a id=\"([^\"]+)\"></a>");
@@ -104,6 +105,25 @@ class ContractDocTest {
         assertTrue(sections().size() >= 20, "sections found: " + sections());
         assertTrue(references().size() >= sections().size(), "references found: " + references());
         assertTrue(sections().contains("configuration"), "the configuration section this test proves");
+    }
+
+    @Test
+    void onlyTagsInTestClassesTheBuildRunsCount(@TempDir Path dir) throws IOException {
+        Path sources = Files.createDirectories(dir.resolve("src/test/java/p"));
+        String tag = "// Contract: " + CONTRACT.getFileName() + "#"; // not written out: this file would name it
+        Files.writeString(sources.resolve("RunningTest.java"), tag + "env-vars\nclass RunningTest {\n    @Test\n"
+                + "    void proves() {\n    }\n}\n");
+        Files.writeString(sources.resolve("NeverRunChecks.java"), tag + "limits\nclass NeverRunChecks {\n    @Test\n"
+                + "    void proves() {\n    }\n}\n");
+        Files.writeString(sources.resolve("SharedFixture.java"), tag + "volume\nclass SharedFixture {\n}\n");
+        Files.writeString(dir.resolve("pom.xml"), "<project><build><plugins><plugin>"
+                + "<artifactId>maven-surefire-plugin</artifactId><configuration><includes>"
+                + "<include>**/*Test.java</include></includes></configuration></plugin></plugins></build></project>");
+
+        List<Reference> found = references(List.of(new TestSources.Root(dir.resolve("src/test/java"),
+                dir.resolve("pom.xml"), TestSources.Runner.SUREFIRE)));
+
+        assertEquals(List.of("env-vars"), found.stream().map(Reference::section).toList(), found.toString());
     }
 
     @Test
@@ -162,20 +182,19 @@ class ContractDocTest {
         return sections;
     }
 
-    /** Every {@code docs/contract.md#<section>} written in a test source. */
+    /** Every {@code docs/contract.md#<section>} written in a test class the build runs. */
     static List<Reference> references() throws IOException {
+        return references(TestSources.ROOTS);
+    }
+
+    static List<Reference> references(List<TestSources.Root> roots) throws IOException {
         List<Reference> references = new ArrayList<>();
-        for (Path root : TEST_SOURCES) {
-            assertTrue(Files.isDirectory(root), root + " is not a directory: run from the function module");
-            try (Stream<Path> files = Files.walk(root)) {
-                for (Path file : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
-                    List<String> lines = Files.readAllLines(file);
-                    for (int i = 0; i < lines.size(); i++) {
-                        Matcher m = REFERENCE.matcher(lines.get(i));
-                        while (m.find()) {
-                            references.add(new Reference(file, i + 1, m.group(1)));
-                        }
-                    }
+        for (Path file : TestSources.running(roots)) {
+            List<String> lines = Files.readAllLines(file);
+            for (int i = 0; i < lines.size(); i++) {
+                Matcher m = REFERENCE.matcher(lines.get(i));
+                while (m.find()) {
+                    references.add(new Reference(file, i + 1, m.group(1)));
                 }
             }
         }

@@ -55,6 +55,11 @@ public final class LogCapture extends Handler implements AutoCloseable {
         return records.stream().anyMatch(r -> message(r).contains(text));
     }
 
+    /** How many records' formatted messages contain the text. */
+    public synchronized long count(String text) {
+        return records.stream().filter(r -> message(r).contains(text)).count();
+    }
+
     /** The record whose message contains the text, or null. */
     public synchronized LogRecord find(String text) {
         return records.stream().filter(r -> message(r).contains(text)).findFirst().orElse(null);

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 /** Starting and stopping the real pieces: clusters through e2e/cluster.sh, and the packaged function. */
 final class Harness {
@@ -75,10 +76,20 @@ final class Harness {
         }
     }
 
+    /**
+     * Stops a function started by {@link #startFunction}: SIGTERM, and SIGKILL if it is still
+     * running 30 s later, which is then an error (Quarkus stops in about a second, and nothing
+     * here sets a shutdown delay).
+     */
     static void stop(Process function) throws InterruptedException {
-        if (function != null) {
-            function.destroy();
-            function.waitFor();
+        if (function == null) {
+            return;
+        }
+        function.destroy();
+        if (!function.waitFor(30, TimeUnit.SECONDS)) {
+            function.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new IllegalStateException("the function (pid " + function.pid()
+                    + ") did not stop within 30 s of SIGTERM and was killed");
         }
     }
 }

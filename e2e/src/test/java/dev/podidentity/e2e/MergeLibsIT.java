@@ -135,12 +135,22 @@ class MergeLibsIT {
 
     static Result mergeLibs(Path deployments) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process process = new ProcessBuilder(java.toString(),
-                Harness.repository().resolve("knative/MergeLibs.java").toString(), deployments.toString())
-                .redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "MergeLibs finished");
-        return new Result(process.exitValue(), output);
+        // Output to a file: reading a pipe until a hung process closes it would wait past every timeout.
+        Path out = Files.createTempFile("merge-libs", ".txt");
+        try {
+            Process process = new ProcessBuilder(java.toString(),
+                    Harness.repository().resolve("knative/MergeLibs.java").toString(), deployments.toString())
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            boolean finished = process.waitFor(60, TimeUnit.SECONDS);
+            if (!finished) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            String output = Files.readString(out, StandardCharsets.UTF_8);
+            assertTrue(finished, "MergeLibs did not finish within 60 s:\n" + output);
+            return new Result(process.exitValue(), output);
+        } finally {
+            Files.deleteIfExists(out);
+        }
     }
 
     void runner(String classPath) throws IOException {

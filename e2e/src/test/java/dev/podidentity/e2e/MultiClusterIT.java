@@ -120,7 +120,39 @@ class MultiClusterIT {
                     new MutatingWebhookConfigurationBuilder().withNewMetadata().withName("pod-identity").endMetadata()
                             .withWebhooks(webhooks).build()).create();
         }
-        Thread.sleep(3_000); // webhook configurations are picked up asynchronously
+        awaitWebhooks();
+    }
+
+    /**
+     * Returns once both API servers send their pods to the function: they pick webhook
+     * configurations up asynchronously, so poll with dry-run creates (e2e/README.md).
+     */
+    static void awaitWebhooks() throws Exception {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        for (String cluster : List.of("one", "two")) {
+            while (!(ROLE + cluster + "-app").equals(role(dryRun(cluster, "apps")))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("cluster " + cluster + " never applied its webhook configuration");
+                }
+                Thread.sleep(250);
+            }
+        }
+        // Cluster two's webhook to cluster one's path is refused, which only the function's log shows.
+        while (!Files.readString(work.resolve("function.log"))
+                .contains("refused an admission request for cluster one: missing or wrong bearer token")) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("cluster two never applied its webhook to cluster one's path");
+            }
+            dryRun("two", "wrong-token");
+            Thread.sleep(250);
+        }
+    }
+
+    static Pod dryRun(String cluster, String namespace) {
+        return clients.get(cluster).pods().inNamespace(namespace).resource(new PodBuilder().withNewMetadata()
+                .withGenerateName("probe-").endMetadata().withNewSpec().withServiceAccountName("app")
+                .addNewContainer().withName("app").withImage("busybox").endContainer().endSpec().build())
+                .dryRun().create();
     }
 
     /** A webhook to {@code /clusters/<target>/mutate} for the namespace {@code wrong-token} (In) or all others (NotIn). */

@@ -12,8 +12,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,6 +31,8 @@ class MutationIT {
     static final String ROLE = "arn:aws:iam::111122223333:role/";
     static final String MOUNT = "/var/run/secrets/eks.amazonaws.com/serviceaccount";
     static final String NS = "e2e-mutation";
+    /** pod-identity.lookup.fresh-for, as the function runs here (its default). */
+    static final Duration FRESH_FOR = Duration.ofSeconds(2);
 
     static E2eEnvironment env;
     static KubernetesClient k8s;
@@ -195,7 +199,12 @@ class MutationIT {
         assertNull(volume(read(create(pod("late", container("app")).build())), "aws-iam-token"), "cached unannotated");
 
         env.serviceAccount(NS, "late", Map.of("eks.amazonaws.com/role-arn", ROLE + "late"));
-        Thread.sleep(2_100);
+        // The API server has stored the annotation by now: T is at the latest this moment. The pod
+        // is created once T + fresh-for has passed, as the promise says, and not a margin later.
+        long annotated = System.nanoTime();
+        for (long left = FRESH_FOR.toNanos(); left > 0; left = annotated + FRESH_FOR.toNanos() - System.nanoTime()) {
+            TimeUnit.NANOSECONDS.sleep(left);
+        }
 
         Pod pod = read(create(pod("late", container("app")).build()));
         assertTrue(env(pod.getSpec().getContainers().get(0)).contains("AWS_ROLE_ARN=" + ROLE + "late"));

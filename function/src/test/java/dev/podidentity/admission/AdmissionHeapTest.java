@@ -3,6 +3,7 @@ package dev.podidentity.admission;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * One review, or a few at once, cannot take the heap: {@link HeapProbe} answers them in a child
@@ -32,11 +34,21 @@ class AdmissionHeapTest {
         command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
         command.add(HeapProbe.class.getName());
         command.addAll(List.of(scenarios));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(child.waitFor(2, TimeUnit.MINUTES), "the probe did not end");
-        assertEquals(0, child.exitValue(), "the probe died:\n" + output);
-        return output.lines().toList();
+        // Its output goes to a file, not a pipe: reading a pipe until a hung child closes it would
+        // wait forever, past every timeout.
+        Path out = Files.createTempFile("heap-probe", ".txt");
+        try {
+            Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!child.waitFor(2, TimeUnit.MINUTES)) {
+                child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                fail("the probe did not end within 2 minutes:\n" + Files.readString(out, StandardCharsets.UTF_8));
+            }
+            String output = Files.readString(out, StandardCharsets.UTF_8);
+            assertEquals(0, child.exitValue(), "the probe died:\n" + output);
+            return output.lines().toList();
+        } finally {
+            Files.deleteIfExists(out);
+        }
     }
 
     @Test

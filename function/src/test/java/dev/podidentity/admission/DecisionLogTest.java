@@ -96,6 +96,22 @@ class DecisionLogTest {
     }
 
     @Test
+    void atLevelOffTheLoggerWritesNoLine() {
+        Logger logger = Logger.getLogger(DecisionLog.CATEGORY);
+        java.util.logging.Level level = logger.getLevel();
+        logger.setLevel(java.util.logging.Level.OFF);
+        try {
+            handler().handle(review("{'spec':{'serviceAccountName':'api','containers':[{'name':'app'}]}}"));
+        } finally {
+            logger.setLevel(level);
+        }
+        assertEquals(List.of(), lines);
+
+        handler().handle(review("{'spec':{'serviceAccountName':'api','containers':[{'name':'app'}]}}"));
+        assertEquals(1, lines.size(), "back at its level, the same admission is a line");
+    }
+
+    @Test
     void unmutatedDeniedAndBadRequestsAreLoggedToo() {
         handler().handle(review("{'spec':{'serviceAccountName':'nobody','containers':[]}}"));
         handler().handle(review("{'spec':{'containers':'TOPSECRET'}}"));

@@ -5,8 +5,11 @@ import io.quarkus.test.junit.QuarkusTest;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -69,6 +72,24 @@ public class MetricsEndpointTest {
             assertTrue(after.contains("pod_identity_admission_duration_seconds_bucket{cluster=\"default\",le=\"" + le + "\"}"),
                     "bucket " + le);
         }
+    }
+
+    // Contract: docs/contract.md#metrics
+    @Test
+    void theAdmissionDurationHasTheContractsBuckets() throws Exception {
+        post("irsa-pod");
+
+        Matcher bucket = Pattern.compile("(?m)^pod_identity_admission_duration_seconds_bucket\\{cluster=\"default\","
+                + "le=\"([^\"]+)\"\\}").matcher(scrape());
+        List<String> buckets = new ArrayList<>();
+        while (bucket.find()) {
+            buckets.add(bucket.group(1).equals("+Inf") ? "+Inf"
+                    : new BigDecimal(bucket.group(1)).multiply(BigDecimal.valueOf(1000)).stripTrailingZeros()
+                            .toPlainString() + " ms");
+        }
+
+        assertEquals(List.of("0.25 ms", "0.5 ms", "1 ms", "2 ms", "3 ms", "5 ms", "7 ms", "10 ms", "25 ms", "50 ms",
+                "100 ms", "250 ms", "500 ms", "1000 ms", "2500 ms", "5000 ms", "10000 ms", "+Inf"), buckets);
     }
 
     // Contract: docs/contract.md#metrics

@@ -3,11 +3,18 @@ package dev.podidentity.admission;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.podidentity.LogCapture;
+
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.response.Response;
 
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -199,6 +206,48 @@ class MutateEndpointTest {
         assertEquals("JSONPatch", answer.at("/response/patchType").asText());
     }
 
+    // Contract: docs/contract.md#admission-review
+    @Test
+    void contentTypeInAnyCaseIsAccepted() throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        for (String type : List.of("Application/JSON", "APPLICATION/json; Charset=UTF-8")) {
+            // Sent as written: REST Assured would add or normalise parts of the header.
+            HttpResponse<String> answer = client.send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + RestAssured.port + "/mutate")).header("Content-Type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString(example("irsa-pod").toString())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertEquals(200, answer.statusCode(), type + ": " + answer.body());
+            assertEquals("JSONPatch", MAPPER.readTree(answer.body()).at("/response/patchType").asText(), type);
+        }
+    }
+
+    // Contract: docs/contract.md#http-errors
+    @Test
+    void aBodyWithoutContentTypeIsRefusedWith415() throws Exception {
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + RestAssured.port + "/mutate"))
+                .POST(HttpRequest.BodyPublishers.ofString(example("irsa-pod").toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertEquals(415, answer.statusCode(), answer.body());
+        assertEquals("UnsupportedMediaType", MAPPER.readTree(answer.body()).get("reason").asText());
+    }
+
+    // Contract: docs/contract.md#http-errors
+    @Test
+    void the400MessageQuotesTheBodyToTheCallerOnlyAndTheLogGetsALineWithoutIt() {
+        try (LogCapture log = LogCapture.start()) {
+            JsonNode status = post("secret-token-42 is not json", "application/json", 400);
+
+            assertTrue(status.get("message").asText().contains("secret"), "the caller is told what was wrong: " + status);
+            assertTrue(log.contains("refused an admission request whose body is not a readable AdmissionReview"),
+                    "one line for the log");
+            assertFalse(log.records().stream().anyMatch(r -> String.valueOf(r.getMessage()).contains("secret")
+                    || java.util.Arrays.toString(r.getParameters()).contains("secret")), "the body never reaches the log");
+        }
+    }
+
     // Contract: docs/contract.md#http-errors
     @Test
     void otherContentTypesAreRefusedWith415() throws Exception {
@@ -317,6 +366,37 @@ class MutateEndpointTest {
         assertEquals("0b5a2c1e-0000-4000-8000-000000000001", response.get("uid").asText());
         assertFalse(response.get("allowed").asBoolean());
         assertEquals("spec.containers must be an array, was a string", response.at("/status/message").asText());
+    }
+
+    // Contract: docs/contract.md#admission-review
+    @Test
+    void withoutAKindARequestForThePodsResourceIsConsideredAndOtherResourcesAreNot() throws Exception {
+        ObjectNode pods = example("irsa-pod");
+        ((ObjectNode) pods.get("request")).remove("kind");
+        ObjectNode deployments = pods.deepCopy();
+        ((ObjectNode) deployments.at("/request/resource")).put("group", "apps").put("resource", "deployments");
+
+        assertEquals("JSONPatch", post(pods).at("/response/patchType").asText(), "resource pods: a pod");
+        JsonNode other = post(deployments).get("response");
+        assertTrue(other.get("allowed").asBoolean());
+        assertNull(other.get("patch"), other.toString());
+    }
+
+    // Contract: docs/contract.md#service-account
+    @Test
+    void theServiceAccountIsLookedUpInTheRequestsNamespaceNotThePodsOwn() throws Exception {
+        // examples/service-accounts.yaml: default/s3-reader has a role; there is no shop/s3-reader.
+        ObjectNode inDefault = example("irsa-pod");
+        ((ObjectNode) inDefault.at("/request/object/metadata")).put("namespace", "shop");
+        ObjectNode inShop = example("irsa-pod");
+        ((ObjectNode) inShop.get("request")).put("namespace", "shop");
+        ((ObjectNode) inShop.at("/request/object/metadata")).put("namespace", "default");
+
+        assertEquals("JSONPatch", post(inDefault).at("/response/patchType").asText());
+        JsonNode response = post(inShop).get("response");
+        assertNull(response.get("patch"), response.toString());
+        assertEquals("ServiceAccount shop/s3-reader not found, pod admitted without AWS credentials",
+                response.at("/warnings/0").asText());
     }
 
     // Contract: docs/contract.md#admission-review

@@ -1,9 +1,13 @@
 package dev.podidentity.identity;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.config.RoleSessionNameMode;
 import dev.podidentity.mutation.CredentialMode;
 import dev.podidentity.mutation.Identity;
+import dev.podidentity.mutation.JsonPatchWriter;
+import dev.podidentity.mutation.PodMutator;
 import dev.podidentity.mutation.PodView;
 import dev.podidentity.mutation.PodViewReader;
 import dev.podidentity.serviceaccount.LookupFailedException;
@@ -22,8 +26,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 
+import static dev.podidentity.TestJson.applyPatch;
 import static dev.podidentity.TestJson.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -209,6 +215,72 @@ class IdentityResolverTest {
         assertEquals(false, identity.containers().selects("b"));
         assertEquals(true, identity.containers().selects("a"), "skip-containers on the ServiceAccount is ignored");
         assertEquals(false, identity.containers().selects("d"));
+    }
+
+    // Contract: docs/contract.md#annotations, docs/contract.md#containers
+    @Test
+    void anIncludeContainersAnnotationPresentButEmptySelectsNoContainer() {
+        serviceAccount("sa", Map.of(P + "role-arn", ARN));
+
+        Identity empty = irsa(pod("sa", "'" + P + "include-containers':''"));
+        Identity absent = irsa(pod("sa", ""));
+
+        assertFalse(empty.containers().selects("a"), "present and empty: none (the AWS webhook: all)");
+        assertTrue(absent.containers().selects("a"));
+    }
+
+    // Contract: docs/contract.md#identity-modes, docs/contract.md#annotations
+    @Test
+    void aBlankRoleArnIsAbsentAndSpacesAroundOneAreDropped() {
+        serviceAccount("blank", Map.of(P + "role-arn", "   "));
+        serviceAccount("spaced", Map.of(P + "role-arn", "  " + ARN + " "));
+
+        Resolution blank = resolve(IdentitySettings.defaults(), PodIdentityAssociations.NONE, pod("blank", ""));
+
+        assertNull(blank.identity(), "a blank role-arn selects nothing");
+        assertEquals(List.of(), blank.warnings(), "and is no ARN to warn about");
+        assertEquals(ARN, irsa(pod("spaced", "")).credential());
+    }
+
+    // Contract: docs/contract.md#annotations, docs/contract.md#warnings
+    @Test
+    void aRoleSessionNameAnnotationOtherThanPodNameOrNoneFallsBackToTheConfigWithAWarning() {
+        serviceAccount("sa", Map.of(P + "role-arn", ARN, P + "role-session-name", "pod"));
+        IdentitySettings podName = IdentitySettings.builder().roleSessionName(RoleSessionNameMode.POD_NAME).build();
+
+        Resolution byDefault = resolve(IdentitySettings.defaults(), PodIdentityAssociations.NONE, pod("sa", ""));
+        Resolution configured = resolve(podName, PodIdentityAssociations.NONE, pod("sa", ""));
+
+        assertNull(byDefault.identity().roleSessionName(), "the configured default: none");
+        assertEquals("ns.sa", configured.identity().roleSessionName().fallback(), "the configured default: pod-name");
+        assertEquals(List.of("annotation " + P + "role-session-name of ServiceAccount ns/sa must be pod-name or none,"
+                + " was 'pod'; using the configured default"), byDefault.warnings());
+    }
+
+    // Contract: docs/contract.md#identity-modes
+    @Test
+    void theAssociationsFileAloneDecidesPodIdentityEvenForAServiceAccountThatDoesNotExist() throws Exception {
+        Resolution resolution = resolve(IdentitySettings.defaults(),
+                associations("{\"identities\":[{\"namespace\":\"ns\",\"serviceAccount\":\"ghost\"}]}"),
+                pod("ghost", ""));
+
+        assertEquals(CredentialMode.POD_IDENTITY, resolution.identity().mode());
+        assertEquals(List.of(), resolution.warnings(), "an answer that it does not exist is no failed lookup");
+    }
+
+    // Contract: docs/contract.md#annotations, docs/contract.md#volume
+    @Test
+    void thePodIdentityLabelKeepsItsPrefixWhateverTheAnnotationPrefix() throws Exception {
+        serviceAccount("sa", Map.of());
+        JsonNode input = json("{'metadata':{'name':'p'},'spec':{'serviceAccountName':'sa','containers':[{'name':'a'}]}}");
+        PodView pod = PodViewReader.read(input);
+        Identity identity = resolve(IdentitySettings.builder().annotationPrefix("corp.example").build(),
+                associations("{\"identities\":[{\"namespace\":\"ns\",\"serviceAccount\":\"sa\"}]}"), pod)
+                .identity();
+
+        JsonNode mutated = applyPatch(JsonPatchWriter.write(PodMutator.mutate(pod, identity).ops()), input);
+
+        assertEquals("{\"eks.amazonaws.com/pod-identity\":\"enabled\"}", mutated.at("/metadata/labels").toString());
     }
 
     // Contract: docs/contract.md#precedence

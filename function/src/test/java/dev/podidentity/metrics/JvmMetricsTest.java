@@ -13,7 +13,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 
 import static dev.podidentity.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,19 +38,61 @@ class JvmMetricsTest {
 
     final MeterRegistry registry = new SimpleMeterRegistry();
     JvmMetrics jvm;
+    /** The thread {@link JvmMetrics#start()} started: where the evidence of waiting is. */
+    Thread binder;
 
     @AfterEach
     void close() {
         if (jvm != null) {
             jvm.close();
         }
+        if (binder != null) {
+            binder.interrupt(); // a thread still waiting for a day ends now
+        }
+    }
+
+    /** Starts the meters' thread and keeps it, to watch what it waits for. */
+    void start(JvmMetrics metrics) {
+        jvm = metrics;
+        Set<Thread> before = binderThreads();
+        jvm.start();
+        Set<Thread> started = binderThreads();
+        started.removeAll(before);
+        assertEquals(1, started.size(), "threads started: " + started);
+        binder = started.iterator().next();
+    }
+
+    static Set<Thread> binderThreads() {
+        Set<Thread> threads = new HashSet<>();
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().equals("jvm-metrics")) {
+                threads.add(thread);
+            }
+        }
+        return threads;
+    }
+
+    /** Returns once the binding thread is blocked in {@code className.method}: what it waits for. */
+    void awaitBinderWaitingIn(String className, String method) throws InterruptedException {
+        eventually(() -> {
+            Thread.State state = binder.getState();
+            return (state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING)
+                    && Arrays.stream(binder.getStackTrace()).anyMatch(frame -> frame.getClassName().equals(className)
+                            && frame.getMethodName().equals(method));
+        }, "the binding thread waiting in " + className + "." + method + ": " + binder.getState() + " "
+                + Arrays.toString(binder.getStackTrace()));
+    }
+
+    void awaitBinderEnded() throws InterruptedException {
+        binder.join(Duration.ofMinutes(1)); // a bound for a stuck test, not a timing
+        assertFalse(binder.isAlive(), "the binding thread still runs: " + Arrays.toString(binder.getStackTrace()));
     }
 
     @Test
     void nothingIsBoundBeforeTheFirstDecisionAndEveryBinderAtIt() throws InterruptedException {
-        jvm = new JvmMetrics(registry, Duration.ZERO, Duration.ofDays(1));
-        jvm.start();
-        Thread.sleep(50); // the waiting thread has had time to bind, had it not waited
+        start(new JvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
+
+        awaitBinderWaitingIn(CountDownLatch.class.getName(), "await"); // for the first decision, not binding
         assertFalse(jvm.bound());
         assertTrue(registry.getMeters().isEmpty(), registry.getMeters().toString());
 
@@ -59,10 +105,10 @@ class JvmMetricsTest {
 
     @Test
     void theyAreBoundOnlyTheGivenTimeAfterTheFirstDecision() throws InterruptedException {
-        jvm = new JvmMetrics(registry, Duration.ofDays(1), Duration.ofDays(1));
-        jvm.start();
+        start(new JvmMetrics(registry, Duration.ofDays(1), Duration.ofDays(1)));
         jvm.accept(DECISION);
-        Thread.sleep(50); // the thread has had time to bind, had it not waited
+
+        awaitBinderWaitingIn(Thread.class.getName(), "sleep"); // past the first decision, waiting its day
         assertFalse(jvm.bound());
         assertTrue(registry.getMeters().isEmpty(), registry.getMeters().toString());
     }
@@ -79,33 +125,33 @@ class JvmMetricsTest {
 
     @Test
     void withoutAnAdmissionTheyAreBoundAtTheLatest() throws InterruptedException {
-        jvm = new JvmMetrics(registry, Duration.ZERO, Duration.ofMillis(20));
-        jvm.start();
+        start(new JvmMetrics(registry, Duration.ZERO, Duration.ofMillis(20)));
+
         eventually(jvm::bound, "bound without any decision");
         assertNotNull(registry.find("jvm.memory.used").meter());
     }
 
     @Test
     void laterDecisionsBindNothingMore() throws InterruptedException {
-        jvm = new JvmMetrics(registry, Duration.ZERO, Duration.ofDays(1));
-        jvm.start();
+        start(new JvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
         jvm.accept(DECISION);
         eventually(jvm::bound, "bound after the first decision");
+        awaitBinderEnded(); // the only thread that binds has bound and is gone
         int meters = registry.getMeters().size();
 
         jvm.accept(DECISION);
         jvm.accept(DECISION);
-        Thread.sleep(50);
+
         assertEquals(meters, registry.getMeters().size());
     }
 
     @Test
     void closedBeforeTheFirstDecisionItBindsNothing() throws InterruptedException {
-        jvm = new JvmMetrics(registry, Duration.ZERO, Duration.ofDays(1));
-        jvm.start();
+        start(new JvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
         jvm.close();
         jvm.accept(DECISION);
-        Thread.sleep(50); // the waiting thread has had time to bind, had it not been closed
+
+        awaitBinderEnded(); // it woke up at the decision and ended without binding
         assertFalse(jvm.bound());
         assertTrue(registry.getMeters().isEmpty(), registry.getMeters().toString());
     }

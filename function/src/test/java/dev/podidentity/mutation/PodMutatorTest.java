@@ -252,6 +252,32 @@ class PodMutatorTest {
         assertFalse(pod.at("/spec/containers/1").has("env"));
     }
 
+    // Contract: docs/contract.md#containers, docs/contract.md#annotations
+    @Test
+    void anIncludeContainersListPresentButEmptyMutatesNoContainer() {
+        ObjectNode input = json("{'spec':{'initContainers':[{'name':'init'}],'containers':[{'name':'app'},{'name':'side'}]}}");
+        Identity identity = IRSA.withContainers(ContainerSelector.parse(null, ""));
+
+        JsonNode pod = mutated(input, identity);
+
+        assertEquals(input.at("/spec/initContainers"), pod.at("/spec/initContainers"), "unlike the AWS webhook: none");
+        assertEquals(input.at("/spec/containers"), pod.at("/spec/containers"));
+        assertFalse(ContainerSelector.parse(null, " , ").selects("app"), "blank names name nothing");
+        assertTrue(ContainerSelector.parse(null, null).selects("app"), "absent: every container");
+    }
+
+    // Contract: docs/contract.md#annotations
+    @Test
+    void namesInTheContainerListsLoseSurroundingSpacesAndDoubleQuotes() {
+        ContainerSelector selector = ContainerSelector.parse(" \"side\" ,  mesh ,\" init \"", null);
+
+        assertFalse(selector.selects("side"));
+        assertFalse(selector.selects("mesh"));
+        assertFalse(selector.selects("init"));
+        assertTrue(selector.selects("app"));
+        assertTrue(selector.selects(" mesh"), "a name is compared as written once trimmed");
+    }
+
     // Contract: docs/contract.md#warnings
     @Test
     void containersNamedInSkipContainersButAbsentAreReported() {

@@ -55,6 +55,7 @@ class JwksFromApiServerTest {
         Response refused = given().get("/clusters/delta/openid/v1/jwks");
 
         assertEquals(503, refused.statusCode());
+        assertEquals("10", refused.header("Retry-After"));
         assertFalse(refused.asString().contains("PRIVATE"), refused.asString());
         assertNull(refused.header("Cache-Control"), "an error is not cacheable for an hour");
         assertEquals(503, given().get("/clusters/delta/.well-known/openid-configuration").statusCode());

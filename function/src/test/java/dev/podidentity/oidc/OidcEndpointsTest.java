@@ -10,6 +10,7 @@ import io.restassured.response.Response;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static dev.podidentity.TestJson.MAPPER;
@@ -41,8 +42,33 @@ class OidcEndpointsTest {
     static JsonNode get(String path) throws Exception {
         Response response = given().get(path);
         assertEquals(200, response.statusCode(), path);
+        assertEquals("application/json", response.contentType(), path);
         assertEquals("public, max-age=3600", response.header("Cache-Control"));
         return MAPPER.readTree(response.asByteArray());
+    }
+
+    @Test
+    void headIsAnsweredLikeGetWithoutTheDocument() {
+        for (String path : List.of("/clusters/alpha/.well-known/openid-configuration", "/clusters/alpha/openid/v1/jwks")) {
+            Response head = given().head(path);
+
+            assertEquals(200, head.statusCode(), path);
+            assertEquals("application/json", head.contentType(), path);
+            assertEquals("public, max-age=3600", head.header("Cache-Control"), path);
+            assertEquals("", head.asString(), path);
+        }
+    }
+
+    @Test
+    void everyOtherMethodIs405AllowingGetAndHead() {
+        for (String path : List.of("/clusters/alpha/.well-known/openid-configuration", "/clusters/alpha/openid/v1/jwks")) {
+            for (String method : List.of("POST", "PUT", "DELETE", "PATCH", "OPTIONS")) {
+                Response response = given().request(method, path);
+
+                assertEquals(405, response.statusCode(), method + " " + path);
+                assertEquals("GET, HEAD", response.header("Allow"), method + " " + path);
+            }
+        }
     }
 
     @Test
