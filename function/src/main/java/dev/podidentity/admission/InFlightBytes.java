@@ -41,7 +41,9 @@ public final class InFlightBytes {
 
     private final long maxBytes;
     private final long perCluster;
-    private long available;
+    /** What may be reserved now: {@code maxBytes}, or less while the heap has less room ({@link #limit}). */
+    private long capacity;
+    private long reserved;
     /** Bytes each cluster holds now; a cluster holding none has no entry. */
     private final Map<String, Long> held = new HashMap<>();
     /** The clusters with admissions waiting, in the order they are given room. */
@@ -107,7 +109,7 @@ public final class InFlightBytes {
     private InFlightBytes(long maxBytes, long perCluster) {
         this.maxBytes = maxBytes;
         this.perCluster = perCluster;
-        this.available = maxBytes;
+        this.capacity = maxBytes;
     }
 
     /**
@@ -179,7 +181,7 @@ public final class InFlightBytes {
             } else {
                 held.remove(cluster);
             }
-            available += bytes;
+            reserved -= bytes;
             granted = grant();
         }
         granted.forEach(ticket -> ticket.outcome.accept(true));
@@ -189,10 +191,10 @@ public final class InFlightBytes {
     public boolean tryReserve(long weight) {
         long bytes = Math.min(weight, maxBytes);
         synchronized (this) {
-            if (bytes > available) {
+            if (reserved + bytes > capacity) {
                 return false;
             }
-            available -= bytes;
+            reserved += bytes;
             return true;
         }
     }
@@ -201,7 +203,7 @@ public final class InFlightBytes {
     public void release(long weight) {
         List<Waiting> granted;
         synchronized (this) {
-            available += Math.min(weight, maxBytes);
+            reserved -= Math.min(weight, maxBytes);
             granted = grant();
         }
         granted.forEach(ticket -> ticket.outcome.accept(true));
@@ -209,7 +211,26 @@ public final class InFlightBytes {
 
     /** The bytes free in the pool now. */
     public synchronized long available() {
-        return available;
+        return Math.max(0, capacity - reserved);
+    }
+
+    /**
+     * Limits what may be reserved to {@code bytes} (at most {@code maxBytes}, at least one
+     * admission's weight), while the heap has less room than the budget assumes; what is reserved
+     * already stays until it is given back.
+     */
+    public void limit(long bytes) {
+        List<Waiting> granted;
+        synchronized (this) {
+            capacity = Math.max(MIN_WEIGHT, Math.min(bytes, maxBytes));
+            granted = grant();
+        }
+        granted.forEach(ticket -> ticket.outcome.accept(true));
+    }
+
+    /** What may be reserved now, all clusters together. */
+    public synchronized long capacity() {
+        return capacity;
     }
 
     /** The bytes a cluster holds now. */
@@ -226,11 +247,11 @@ public final class InFlightBytes {
     }
 
     private boolean fits(String cluster, long bytes) {
-        return bytes <= available && held.getOrDefault(cluster, 0L) + bytes <= perCluster;
+        return reserved + bytes <= capacity && held.getOrDefault(cluster, 0L) + bytes <= perCluster;
     }
 
     private void take(String cluster, long bytes) {
-        available -= bytes;
+        reserved += bytes;
         held.merge(cluster, bytes, Long::sum);
     }
 

@@ -71,6 +71,7 @@ public class ClusterFactory {
     private final JvmMetrics jvmMetrics;
     private final InFlightBytes inFlight;
     private final Instance<Config> environment;
+    private final KubernetesClients clients;
     private final AnswerLimits answerLimits;
     private final DecisionLog decisionLog = new DecisionLog();
 
@@ -80,7 +81,7 @@ public class ClusterFactory {
      */
     public ClusterFactory(PodIdentityConfig config, LookupSettings lookupSettings, Ticker ticker,
             @LookupExecutor ExecutorService executor, Metrics metrics, JvmMetrics jvmMetrics, InFlightBytes inFlight,
-            Instance<Config> environment) {
+            Instance<Config> environment, KubernetesClients clients) {
         this.lookup = config.lookup();
         this.fileCheckInterval = config.fileCheckInterval();
         this.lookupSettings = lookupSettings;
@@ -90,6 +91,7 @@ public class ClusterFactory {
         this.jvmMetrics = jvmMetrics;
         this.inFlight = inFlight;
         this.environment = environment;
+        this.clients = clients;
         // Invalid limits fail the start, not the first request.
         this.answerLimits = answerLimits(config);
         bulkhead();
@@ -145,11 +147,10 @@ public class ClusterFactory {
     }
 
     private ApiServerClient client(String id, ClusterAccess access) {
-        Duration timeout = lookupSettings.requestTimeout();
         return switch (access) {
-            case ClusterAccess.ApiServer server -> KubernetesClients.forApiServer(server, timeout);
-            case ClusterAccess.Kubeconfig kubeconfig -> KubernetesClients.fromKubeconfig(kubeconfig, timeout);
-            case ClusterAccess.FromEnvironment fromEnvironment -> KubernetesClients.from(environment.get(), timeout);
+            case ClusterAccess.ApiServer server -> clients.forApiServer(server);
+            case ClusterAccess.Kubeconfig kubeconfig -> clients.fromKubeconfig(kubeconfig);
+            case ClusterAccess.FromEnvironment fromEnvironment -> clients.from(environment.get());
             case ClusterAccess.ServiceAccountsFile file -> throw new IllegalArgumentException(
                     "cluster " + id + " reads ServiceAccounts from " + file.file() + ", not from an API server");
         };

@@ -192,6 +192,9 @@ public class ClusterRegistry {
         if (cause == RemovalCause.EXPIRED) {
             LOG.infof("cluster %s: no admission for a while; its client and caches are closed", id);
             metrics.forget(id);
+            if (secrets != null) {
+                secrets.forget(id);
+            }
         }
         cluster.close();
     }

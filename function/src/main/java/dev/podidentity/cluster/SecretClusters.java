@@ -59,10 +59,14 @@ public class SecretClusters {
     private final Ticker ticker;
     private final ExecutorService executor;
     private final Instance<Config> environment;
+    private final KubernetesClients clients;
     private volatile Lookup lookup;
 
-    /** A Secret as read: its version, and the registration read from it. */
-    private record Found(String version, Registration registration) {
+    /**
+     * The Secrets of a cluster as read: their version, the name of the one that registers it (null
+     * when more than one claims the id), and the registration read from it.
+     */
+    private record Found(String version, String name, Registration registration) {
     }
 
     /** What is built on the first lookup: the client of the API server that holds the Secrets, and the cache. */
@@ -70,7 +74,7 @@ public class SecretClusters {
     }
 
     public SecretClusters(PodIdentityConfig config, LookupSettings settings, Ticker ticker,
-            @LookupExecutor ExecutorService executor, Instance<Config> environment) {
+            @LookupExecutor ExecutorService executor, Instance<Config> environment, KubernetesClients clients) {
         this.config = config;
         PodIdentityConfig.ClusterSecrets secrets = config.clusterSecrets();
         this.settings = new LookupSettings(settings.requestTimeout(), settings.maxRetries(), settings.retryDelay(),
@@ -80,6 +84,7 @@ public class SecretClusters {
         this.ticker = ticker;
         this.executor = executor;
         this.environment = environment;
+        this.clients = clients;
         if (secrets.enabled() && secrets.label().isBlank()) {
             throw new IllegalArgumentException("pod-identity.cluster-secrets.label must not be blank");
         }
@@ -108,6 +113,14 @@ public class SecretClusters {
         return CompletableFuture.supplyAsync(() -> current.cache().get(id).map(Found::registration), executor);
     }
 
+    /** Forgets a cluster's Secret, once its cluster is closed: read again on its next admission. */
+    public void forget(String id) {
+        Lookup known = lookup;
+        if (known != null) {
+            known.cache().invalidate(id);
+        }
+    }
+
     private Lookup lookup() {
         Lookup known = lookup;
         if (known != null) {
@@ -120,14 +133,15 @@ public class SecretClusters {
                         hosting.getNamespace())).filter(ns -> !ns.isBlank()).orElseThrow(() ->
                         new LookupFailedException("the namespace of the cluster Secrets is unknown: set"
                                 + " pod-identity.cluster-secrets.namespace"));
-                ApiServerClient client = KubernetesClients.from(hosting, settings.requestTimeout());
+                ApiServerClient client = clients.from(hosting);
                 PodIdentityConfig.Lookup limits = config.lookup();
                 ApiGuard guard = new ApiGuard("cluster-secrets", settings,
                         LookupBulkhead.of(limits.maxConcurrent(), limits.maxQueued(), settings.budget()),
                         LookupListener.NONE);
+                // A Secret holds its kubeconfig: one not asked for is not kept for max-stale.
                 CachedLookup<String, Optional<Found>> cache = new CachedLookup<>("cluster Secret",
                         (String id, Optional<Found> previous) -> fetch(client, guard, namespace, id, previous),
-                        settings, ticker, executor, LookupListener.NONE);
+                        settings, config.clusterIdleAfter(), ticker, executor, LookupListener.NONE);
                 LOG.infof("clusters registered as Secrets labelled %s in namespace %s, read through %s",
                         config.clusterSecrets().label(), namespace, client.masterUrl());
                 lookup = new Lookup(client, namespace, cache);
@@ -138,15 +152,26 @@ public class SecretClusters {
 
     private Optional<Found> fetch(ApiServerClient client, ApiGuard guard, String namespace, String id,
             Optional<Found> previous) {
-        String selector = URLEncoder.encode(config.clusterSecrets().label() + "=" + id, StandardCharsets.UTF_8);
-        String path = "/api/v1/namespaces/" + namespace + "/secrets?labelSelector=" + selector;
-        String json = guard.call("GET Secrets of cluster " + id, () -> client.get(path));
-        JsonNode items;
-        try {
-            items = JSON.readTree(json).path("items");
-        } catch (IOException e) {
-            throw new LookupFailedException("the Secrets of cluster " + id + " cannot be read: " + e.getMessage(), e);
+        String label = config.clusterSecrets().label();
+        String secrets = "/api/v1/namespaces/" + namespace + "/secrets";
+        if (previous != null && previous.isPresent() && previous.get().name() != null) {
+            // Known by name: read it again by name, which costs the API server nothing per Secret it
+            // holds; by its label only once it is gone or no longer labelled with this id.
+            String name = previous.get().name();
+            String json = guard.call("GET Secret " + name + " of cluster " + id,
+                    () -> client.getOrNull(secrets + "/" + name));
+            JsonNode secret = json == null ? null : parse(id, json);
+            if (secret != null && id.equals(secret.path("metadata").path("labels").path(label).asText(null))) {
+                String version = version(List.of(secret));
+                return previous.get().version().equals(version) ? previous
+                        : Optional.of(found(namespace, id, version, List.of(secret)));
+            }
         }
+        String selector = URLEncoder.encode(label + "=" + id, StandardCharsets.UTF_8);
+        String json = guard.call("GET Secrets of cluster " + id,
+                () -> client.get(secrets + "?labelSelector=" + selector));
+        List<JsonNode> items = new ArrayList<>();
+        parse(id, json).path("items").forEach(items::add);
         if (items.isEmpty()) {
             if (previous != null && previous.isPresent()) {
                 LOG.infof("cluster %s: no Secret registers it any more; it is no longer served", id);
@@ -157,7 +182,21 @@ public class SecretClusters {
         if (previous != null && previous.isPresent() && previous.get().version().equals(version)) {
             return previous;
         }
+        return Optional.of(found(namespace, id, version, items));
+    }
+
+    private static JsonNode parse(String id, String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new LookupFailedException("the Secrets of cluster " + id + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** The registration the Secrets labelled with the id make: one is read, more than one is broken. */
+    private Found found(String namespace, String id, String version, List<JsonNode> items) {
         Registration registration;
+        String name = null;
         if (items.size() > 1) {
             List<String> names = new ArrayList<>();
             items.forEach(item -> names.add(item.path("metadata").path("name").asText()));
@@ -166,19 +205,19 @@ public class SecretClusters {
                     + "): keep one", null, config.defaultCluster().onLookupFailure()
                     .orElse(dev.podidentity.config.LookupFailurePolicy.ADMIT));
         } else {
+            name = items.get(0).path("metadata").path("name").asText();
             registration = ClusterSecret.read(id, items.get(0), config.defaultCluster());
         }
         if (registration instanceof Registration.Broken broken) {
             LOG.errorf("cluster %s cannot be served until its Secret is fixed: %s", id, broken.problem());
         } else {
-            LOG.infof("cluster %s: registered by Secret %s/%s", id, namespace,
-                    items.get(0).path("metadata").path("name").asText());
+            LOG.infof("cluster %s: registered by Secret %s/%s", id, namespace, name);
         }
-        return Optional.of(new Found(version, registration));
+        return new Found(version, name, registration);
     }
 
     /** What changes whenever any of the Secrets does: their uids and resource versions. */
-    private static String version(JsonNode items) {
+    private static String version(List<JsonNode> items) {
         StringBuilder version = new StringBuilder();
         items.forEach(item -> version.append(item.path("metadata").path("uid").asText()).append('/')
                 .append(item.path("metadata").path("resourceVersion").asText()).append(';'));

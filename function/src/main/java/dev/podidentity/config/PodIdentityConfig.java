@@ -220,8 +220,11 @@ public interface PodIdentityConfig {
         @WithDefault("24h")
         Duration maxStale();
 
-        /** The most clusters (found or not) whose Secret is remembered. */
-        @WithDefault("20000")
+        /**
+         * The most cluster ids (found or not) remembered; each found one holds its Secret's
+         * kubeconfig, a few KiB. Raise it past the number of clusters active at once.
+         */
+        @WithDefault("5000")
         long cacheSize();
     }
 

@@ -4,6 +4,7 @@ import dev.podidentity.admission.Decision;
 import dev.podidentity.serviceaccount.LookupListener;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -11,7 +12,8 @@ import io.micrometer.core.instrument.Timer;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 
 import java.time.Duration;
-import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -47,23 +49,32 @@ public final class ClusterMetrics implements LookupListener, Consumer<Decision> 
     private final AtomicInteger breaker = new AtomicInteger();
     private final AtomicInteger broken = new AtomicInteger();
     private final Counter callersRefused;
+    /** Every meter this cluster registered, so that they go with it without a scan of the registry. */
+    private final Set<Meter> meters = ConcurrentHashMap.newKeySet();
 
     ClusterMetrics(String cluster, MeterRegistry registry) {
         this.cluster = cluster;
         this.registry = registry;
         Tags tags = Tags.of("cluster", cluster);
-        admissionLatency = Timer.builder("pod_identity_admission_duration").description("Time to answer one admission")
-                .tags(tags).serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
+        admissionLatency = kept(Timer.builder("pod_identity_admission_duration")
+                .description("Time to answer one admission").tags(tags).serviceLevelObjectives(LATENCY_BUCKETS)
+                .register(registry));
         hits = cache("hit");
         misses = cache("miss");
         stale = cache("stale");
         apiSucceeded = api("success");
         apiFailed = api("failure");
-        registry.gauge("pod_identity_circuit_breaker_state", tags, breaker, AtomicInteger::get);
-        registry.gauge("pod_identity_cluster_broken", tags, broken, AtomicInteger::get);
-        callersRefused = Counter.builder("pod_identity_callers_refused")
+        kept(Gauge.builder("pod_identity_circuit_breaker_state", breaker, AtomicInteger::get).tags(tags)
+                .register(registry));
+        kept(Gauge.builder("pod_identity_cluster_broken", broken, AtomicInteger::get).tags(tags).register(registry));
+        callersRefused = kept(Counter.builder("pod_identity_callers_refused")
                 .description("Requests refused 401: the caller did not present the cluster's credentials")
-                .tags(tags).register(registry);
+                .tags(tags).register(registry));
+    }
+
+    private <M extends Meter> M kept(M meter) {
+        meters.add(meter);
+        return meter;
     }
 
     /** A caller that did not present the cluster's credentials was refused. */
@@ -78,18 +89,15 @@ public final class ClusterMetrics implements LookupListener, Consumer<Decision> 
 
     /** Removes every meter of this cluster from the registry. */
     void remove() {
-        for (Meter meter : List.copyOf(registry.getMeters())) {
-            if (cluster.equals(meter.getId().getTag("cluster")) && meter.getId().getName().startsWith("pod_identity_")) {
-                registry.remove(meter);
-            }
-        }
+        meters.forEach(registry::remove);
+        meters.clear();
     }
 
     /** Counts and times one admission. */
     @Override
     public void accept(Decision decision) {
-        registry.counter("pod_identity_admissions", "cluster", cluster, "outcome", decision.outcome().label(),
-                "mode", decision.mode()).increment();
+        kept(registry.counter("pod_identity_admissions", "cluster", cluster, "outcome", decision.outcome().label(),
+                "mode", decision.mode())).increment();
         admissionLatency.record(decision.durationNanos(), TimeUnit.NANOSECONDS);
     }
 
@@ -119,7 +127,7 @@ public final class ClusterMetrics implements LookupListener, Consumer<Decision> 
      * flight were at their limit). A large patch not written is a decision ("busy"), not counted here.
      */
     public void shed(String stage) {
-        registry.counter("pod_identity_shed", "cluster", cluster, "stage", stage).increment();
+        kept(registry.counter("pod_identity_shed", "cluster", cluster, "stage", stage)).increment();
     }
 
     @Override
@@ -138,12 +146,12 @@ public final class ClusterMetrics implements LookupListener, Consumer<Decision> 
     }
 
     private Counter cache(String result) {
-        return Counter.builder("pod_identity_serviceaccount_cache").description("ServiceAccount cache answers")
-                .tags("cluster", cluster, "result", result).register(registry);
+        return kept(Counter.builder("pod_identity_serviceaccount_cache").description("ServiceAccount cache answers")
+                .tags("cluster", cluster, "result", result).register(registry));
     }
 
     private Timer api(String result) {
-        return Timer.builder("pod_identity_api_lookup_duration").description("API server lookups, retries included")
-                .tags("cluster", cluster, "result", result).serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
+        return kept(Timer.builder("pod_identity_api_lookup_duration").description("API server lookups, retries included")
+                .tags("cluster", cluster, "result", result).serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
     }
 }

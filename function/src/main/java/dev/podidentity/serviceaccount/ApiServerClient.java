@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * where fabric8 would trust the JDK's public CAs too ({@link ClusterCaTrust}).
  *
  * <pre>{@code
- * try (ApiServerClient api = KubernetesClients.forApiServer(
- *         new ClusterAccess.ApiServer("https://10.0.0.1:6443", null, null, false), Duration.ofSeconds(1))) {
+ * @Inject KubernetesClients clients;
+ * try (ApiServerClient api = clients.forApiServer(
+ *         new ClusterAccess.ApiServer("https://10.0.0.1:6443", null, null, false))) {
  *     String json = api.get("/api/v1/namespaces/shop/serviceaccounts/api");
  * }
  * }</pre>
@@ -43,9 +44,9 @@ public final class ApiServerClient implements AutoCloseable {
      * A client of the API server {@code config} describes, built as fabric8 builds its clients' HTTP
      * clients, except that a configured CA is the only one trusted ({@link ClusterCaTrust}).
      */
-    public static ApiServerClient of(Config config) {
+    static ApiServerClient of(Config config, HttpClient.Factory factory) {
         Collection<? extends Certificate> clusterCas = ClusterCaTrust.clusterCas(config);
-        return new ApiServerClient(config, ClusterCaTrust.httpClient(config, clusterCas), clusterCas);
+        return new ApiServerClient(config, ClusterCaTrust.httpClient(config, clusterCas, factory), clusterCas);
     }
 
     private ApiServerClient(Config config, HttpClient http, Collection<? extends Certificate> clusterCas) {

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.CacheLoader;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -70,13 +71,28 @@ public final class CachedLookup<K, V> {
      */
     public CachedLookup(String what, BiFunction<K, V, V> fetch, LookupSettings settings, Ticker ticker,
             Executor executor, LookupListener listener) {
+        this(what, fetch, settings, null, ticker, executor, listener);
+    }
+
+    /**
+     * A lookup whose fetch is given the value it replaces, and whose values also go once they have
+     * not been asked for a while.
+     *
+     * @param idleAfter how long a value not asked for is kept, or null: until {@code maxStale}
+     */
+    public CachedLookup(String what, BiFunction<K, V, V> fetch, LookupSettings settings, Duration idleAfter,
+            Ticker ticker, Executor executor, LookupListener listener) {
         this.what = what;
         this.listener = listener;
         this.ticker = ticker;
         this.budgetNanos = settings.budget().toNanos();
         this.freshForNanos = settings.freshFor().toNanos();
         this.maxStaleNanos = settings.maxStale().toNanos();
-        this.cache = Caffeine.newBuilder()
+        Caffeine<Object, Object> builder = Caffeine.newBuilder();
+        if (idleAfter != null) {
+            builder.expireAfterAccess(idleAfter);
+        }
+        this.cache = builder
                 .maximumSize(settings.cacheSize())
                 .refreshAfterWrite(settings.refreshAfter())
                 .expireAfterWrite(settings.maxStale())
@@ -112,6 +128,11 @@ public final class CachedLookup<K, V> {
         }
         listener.cacheHit();
         return known.value();
+    }
+
+    /** Forgets the key's value: the next lookup fetches it. */
+    public void invalidate(K key) {
+        cache.synchronous().invalidate(key);
     }
 
     /**

@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.internal.CertUtils;
 import io.fabric8.kubernetes.client.internal.SSLUtils;
-import io.fabric8.kubernetes.client.utils.HttpClientUtils;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +26,8 @@ import javax.net.ssl.TrustManagerFactory;
  * <pre>{@code
  * Config config = new ConfigBuilder(Config.empty()).withMasterUrl("https://10.0.0.1:6443")
  *         .withCaCertFile("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt").build();
- * HttpClient http = ClusterCaTrust.httpClient(config, ClusterCaTrust.clusterCas(config)); // that CA alone
+ * HttpClient.Factory factory = new io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory();
+ * HttpClient http = ClusterCaTrust.httpClient(config, ClusterCaTrust.clusterCas(config), factory); // that CA alone
  * }</pre>
  *
  * <p>fabric8 adds a configured CA ({@code caCertData}, {@code caCertFile}) to the JDK's own
@@ -48,17 +48,19 @@ final class ClusterCaTrust {
      *
      * @param clusterCas what {@link #clusterCas(Config)} read from {@code config}: the certificates
      *     trusted alone, or null for a client that is fabric8's as it builds it
+     * @param factory fabric8's HTTP clients, as the function makes them
      */
-    static HttpClient httpClient(Config config, Collection<? extends Certificate> clusterCas) {
+    static HttpClient httpClient(Config config, Collection<? extends Certificate> clusterCas,
+            HttpClient.Factory factory) {
         if (clusterCas == null) {
-            return HttpClientUtils.createHttpClient(config);
+            return factory.newBuilder(config).build();
         }
         TrustManager[] trust = trustManagers(clusterCas);
         // fabric8 builds the client from a copy without the CA, with its trust-all manager as a
         // placeholder that costs nothing; the next call replaces it, and the key managers, at once.
         Config withoutCa = new ConfigBuilder(config).withCaCertData(null).withCaCertFile(null).withTrustCerts(true)
                 .build();
-        HttpClient.Builder builder = HttpClientUtils.getHttpClientFactory().newBuilder(withoutCa);
+        HttpClient.Builder builder = factory.newBuilder(withoutCa);
         try {
             builder.sslContext(SSLUtils.keyManagers(config), trust);
         } catch (IOException | GeneralSecurityException e) {

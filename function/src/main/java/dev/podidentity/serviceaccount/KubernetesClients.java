@@ -2,6 +2,10 @@ package dev.podidentity.serviceaccount;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.client.WebClientOptions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,21 +20,53 @@ import java.util.Base64;
  * ({@code quarkus.kubernetes-client.*} is fixed at build time, so it cannot serve a deployed image).
  *
  * <pre>{@code
+ * @Inject KubernetesClients clients;
  * String caPem = Files.readString(Path.of("/var/run/secrets/ca.crt"));
- * ApiServerClient client = KubernetesClients.forApiServer(new ClusterAccess.ApiServer("https://10.0.0.1:6443",
- *         ClusterAccess.Token.file(Path.of("/var/run/secrets/token")), caPem, false), Duration.ofSeconds(1));
+ * ApiServerClient client = clients.forApiServer(new ClusterAccess.ApiServer("https://10.0.0.1:6443",
+ *         ClusterAccess.Token.file(Path.of("/var/run/secrets/token")), caPem, false));
  * }</pre>
  *
  * <p>Every client has fabric8's own retries off: {@link ApiGuard} alone decides how often an API
- * server is called (with fabric8's default of 10 retries, one lookup became 17 requests).
+ * server is called. Each keeps as many connections as its cluster's lookups may have in flight
+ * ({@code lookup.max-concurrent}): fabric8 asks Vert.x for a pool of 8,192, whose slots Vert.x
+ * allocates when the client is made, for every cluster.
  */
 public final class KubernetesClients {
 
-    private KubernetesClients() {
+    private final HttpClient.Factory http;
+    private final Duration requestTimeout;
+
+    /**
+     * @param http fabric8's HTTP clients ({@link #boundedPools})
+     * @param requestTimeout the limit of one API call
+     */
+    public KubernetesClients(HttpClient.Factory http, Duration requestTimeout) {
+        this.http = http;
+        this.requestTimeout = requestTimeout;
+    }
+
+    /** fabric8's Vert.x HTTP clients on this Vert.x, each with at most that many connections. */
+    public static HttpClient.Factory boundedPools(Vertx vertx, int maxConnections) {
+        return new BoundedPools(vertx, maxConnections);
+    }
+
+    /** fabric8's Vert.x HTTP clients, each with a connection pool of a bounded size. */
+    private static final class BoundedPools extends VertxHttpClientFactory {
+        private final int maxConnections;
+
+        BoundedPools(Vertx vertx, int maxConnections) {
+            super(vertx);
+            this.maxConnections = maxConnections;
+        }
+
+        @Override
+        protected void additionalConfig(WebClientOptions options) {
+            options.setMaxPoolSize(maxConnections);
+        }
     }
 
     /** An API server at a URL, with its bearer token (a file is re-read for every connection: tokens rotate). */
-    public static ApiServerClient forApiServer(ClusterAccess.ApiServer server, Duration requestTimeout) {
+    public ApiServerClient forApiServer(ClusterAccess.ApiServer server) {
         ConfigBuilder config = new ConfigBuilder(Config.empty()).withMasterUrl(server.url());
         ClusterAccess.Token token = server.token();
         if (token != null && token.file() != null) {
@@ -48,12 +84,12 @@ public final class KubernetesClients {
         }
         boolean insecure = server.insecureSkipTlsVerify();
         config.withTrustCerts(insecure).withDisableHostnameVerification(insecure);
-        return build(config, requestTimeout);
+        return build(config);
     }
 
     /** An API server named by a kubeconfig, with its context. */
-    public static ApiServerClient fromKubeconfig(ClusterAccess.Kubeconfig kubeconfig, Duration requestTimeout) {
-        return from(kubeconfigConfig(kubeconfig), requestTimeout);
+    public ApiServerClient fromKubeconfig(ClusterAccess.Kubeconfig kubeconfig) {
+        return from(kubeconfigConfig(kubeconfig));
     }
 
     /**
@@ -73,18 +109,18 @@ public final class KubernetesClients {
     }
 
     /** A copy of an existing configuration (in-cluster, {@code KUBECONFIG}, or Quarkus's own). */
-    public static ApiServerClient from(Config base, Duration requestTimeout) {
-        return build(new ConfigBuilder(base), requestTimeout);
+    public ApiServerClient from(Config base) {
+        return build(new ConfigBuilder(base));
     }
 
-    private static ApiServerClient build(ConfigBuilder config, Duration requestTimeout) {
+    private ApiServerClient build(ConfigBuilder config) {
         int millis = (int) Math.min(Integer.MAX_VALUE, requestTimeout.toMillis());
         Config built = config
                 .withRequestRetryBackoffLimit(0)
                 .withRequestTimeout(millis)
                 .withConnectionTimeout(millis)
                 .build();
-        return ApiServerClient.of(built);
+        return ApiServerClient.of(built, http);
     }
 
     private static String base64(String pem) {

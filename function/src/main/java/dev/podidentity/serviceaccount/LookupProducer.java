@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.podidentity.config.PodIdentityConfig;
 
 import io.quarkus.arc.DefaultBean;
+import io.vertx.core.Vertx;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
@@ -36,6 +37,14 @@ public class LookupProducer {
         return new LookupSettings(l.requestTimeout(), l.maxRetries(), l.retryDelay(), l.retryJitter(), l.budget(),
                 l.refreshAfter(), l.freshFor(), l.maxStale(), l.cacheSize(), l.breakerRequests(),
                 l.breakerFailureRatio(), l.breakerDelay());
+    }
+
+    /** The clients of API servers: on the function's Vert.x, each pool as large as a cluster's lookups in flight. */
+    @Produces
+    @Singleton
+    KubernetesClients kubernetesClients(Vertx vertx, LookupSettings settings, PodIdentityConfig config) {
+        return new KubernetesClients(KubernetesClients.boundedPools(vertx, config.lookup().maxConcurrent()),
+                settings.requestTimeout());
     }
 
     /** The clock of cache ages; tests replace it to move time without sleeping. */

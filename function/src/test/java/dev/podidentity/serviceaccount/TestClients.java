@@ -1,5 +1,7 @@
 package dev.podidentity.serviceaccount;
 
+import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,9 +21,9 @@ public final class TestClients {
     public static ApiServerClient forUrl(String url, Path tokenFile, Path caFile, boolean insecureSkipTlsVerify,
             Duration requestTimeout) {
         try {
-            return KubernetesClients.forApiServer(new ClusterAccess.ApiServer(url,
-                    tokenFile == null ? null : ClusterAccess.Token.file(tokenFile),
-                    caFile == null ? null : Files.readString(caFile), insecureSkipTlsVerify), requestTimeout);
+            return new KubernetesClients(new VertxHttpClientFactory(), requestTimeout).forApiServer(
+                    new ClusterAccess.ApiServer(url, tokenFile == null ? null : ClusterAccess.Token.file(tokenFile),
+                            caFile == null ? null : Files.readString(caFile), insecureSkipTlsVerify));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
