@@ -308,8 +308,8 @@ public interface PodIdentityConfig {
 
         /**
          * How long a connection to the HTTPS port stays open while the function writes nothing on
-         * it; past it, the connection is closed (HTTP/2: with {@code GOAWAY}, after the streams in
-         * flight). A caller sending its request headers a byte at a time is never answered, so this
+         * it; past it, the connection is closed (HTTP/2 too, without a {@code GOAWAY}). A caller
+         * sending its request headers a byte at a time is never answered, so this
          * is the deadline its headers get; an idle keep-alive connection is closed the same way and
          * the caller opens a new one. Longer than any admission takes to answer (the webhook
          * timeout is at most 30 s).

@@ -29,8 +29,8 @@ import java.util.concurrent.TimeUnit;
  * has no deadline for the headers (the body has one, {@code limits.body-timeout}), and its idle
  * timeout counts any byte read as activity. Counting only what the function writes cuts such a
  * client off and leaves every caller that gets answered alone. A caller's idle keep-alive
- * connection is closed the same way; over HTTP/2 with {@code GOAWAY}, which an API server's client
- * answers by opening a new connection for its next call. A flood of real handshakes is another
+ * connection is closed the same way, over HTTP/2 too (without a {@code GOAWAY}: Vert.x 4.5's idle
+ * timeout closes the socket), and an API server's client opens a new connection for its next call. A flood of real handshakes is another
  * matter: it is bounded by the CPU the handshakes cost, which none of this changes.
  */
 @Singleton

@@ -197,7 +197,7 @@ class HttpsConnectionLimitsTest {
      * An HTTP/2 connection (as API servers call webhooks over TLS) left quiet is closed at the
      * limit like any other. Vert.x 4.5 closes it without a {@code GOAWAY} first: its idle handling
      * closes the channel from the HTTP/2 handler's own context, past the Netty handler that would
-     * send one. docs/contract.md#limits promises a {@code GOAWAY}; the frames received are printed.
+     * send one, as docs/contract.md#limits says; the frames received are printed.
      */
     @Test
     void aQuietHttp2ConnectionIsClosedAtTheLimit() throws Exception {
