@@ -20,6 +20,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.util.List;
@@ -45,6 +46,8 @@ public class AdmissionHttp {
     public static final String CLUSTER_MUTATE_PATH = "/clusters/:cluster/mutate";
     /** Both: each route of the admission path is installed on each. */
     static final List<String> PATHS = List.of(MUTATE_PATH, CLUSTER_MUTATE_PATH);
+
+    private static final Logger LOG = Logger.getLogger(AdmissionHttp.class);
 
     private final ObjectReader reviews;
     private final ClusterRegistry clusters;
@@ -76,6 +79,8 @@ public class AdmissionHttp {
             try {
                 review = body == null || body.length() == 0 ? null : reviews.readValue(body.getBytes());
             } catch (IOException e) {
+                // The reason may quote the body: the caller is told, the log gets a line without it.
+                LOG.info("refused an admission request whose body is not a readable AdmissionReview");
                 throw new BadReviewException(FailureAnswers.whyUnreadable(e));
             }
             return AdmissionReviewAnswerWriter.toBytes(clusters.handler(registration).handle(review));
