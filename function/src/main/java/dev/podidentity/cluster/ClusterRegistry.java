@@ -8,7 +8,6 @@ import com.github.benmanes.caffeine.cache.Scheduler;
 import dev.podidentity.admission.AdmissionHandler;
 import dev.podidentity.config.PodIdentityConfig;
 import dev.podidentity.metrics.Metrics;
-import dev.podidentity.serviceaccount.LookupWarmUp;
 
 import io.quarkus.runtime.StartupEvent;
 
@@ -73,7 +72,7 @@ public class ClusterRegistry {
                 .build();
     }
 
-    /** Warns of clusters that accept a certificate subject signed by any trusted CA; warms the default cluster up. */
+    /** Warns of clusters that accept a certificate subject signed by any trusted CA. */
     void started(@Observes StartupEvent started) {
         for (String id : properties.ids()) {
             if (properties.find(id).orElseThrow().callers() instanceof CallerCredentials callers
@@ -83,10 +82,6 @@ public class ClusterRegistry {
                         + "too. Set %s.caller-certificate-ca-file to that cluster's CA.", id, callers.certificate(),
                         DEFAULT.equals(id) ? "pod-identity" : "pod-identity.clusters." + id);
             }
-        }
-        if (properties.find(DEFAULT).orElseThrow() instanceof Registration.Usable usable
-                && usable.settings().access().usesApiServer()) {
-            LookupWarmUp.inBackground(() -> served(usable).api());
         }
     }
 

@@ -5,7 +5,7 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
  * The function's entry point: Quarkus's own start, after two JDK settings that its TLS needs
- * before anything runs, with the JDK's one-time set-ups started beside it ({@link JdkWarmUp}).
+ * before anything runs.
  *
  * <pre>{@code
  * // what `java -jar quarkus-run.jar` runs; with -Dkeystore.pkcs12.keyPbeIterationCount=10000 or
@@ -38,8 +38,7 @@ import io.quarkus.runtime.annotations.QuarkusMain;
  * plain HTTP on one CPU and the API server is its only TLS peer, the first patched answer came
  * ~150 ms sooner (benchmarks/README.md, "P-384 before P-256"). An API server's ECDSA P-256
  * signature still needs the table to be checked, and so does the HTTPS server's where the JDK's TLS
- * serves it ({@link ServerTlsEngine}); {@link JdkWarmUp} builds it beside the start where a second
- * CPU allows.
+ * serves it ({@link ServerTlsEngine}).
  *
  * <p>A value set on the command line is kept for either property.
  */
@@ -63,7 +62,6 @@ public final class PodIdentityMain {
     public static void main(String... args) {
         inMemoryKeyStoresWithoutRounds();
         p384BeforeP256();
-        JdkWarmUp.inBackground(System.getenv(), System.getProperties());
         Quarkus.run(args);
     }
 

@@ -6,8 +6,6 @@ import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 
-import java.security.cert.Certificate;
-import java.util.Collection;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -37,23 +35,19 @@ public final class ApiServerClient implements AutoCloseable {
     private final Config config;
     private final HttpClient http;
     private final String masterUrl;
-    // The CA certificates the client trusts alone, as read to build it; null where fabric8's rules apply.
-    private final Collection<? extends Certificate> clusterCas;
 
     /**
      * A client of the API server {@code config} describes, built as fabric8 builds its clients' HTTP
      * clients, except that a configured CA is the only one trusted ({@link ClusterCaTrust}).
      */
     static ApiServerClient of(Config config, HttpClient.Factory factory) {
-        Collection<? extends Certificate> clusterCas = ClusterCaTrust.clusterCas(config);
-        return new ApiServerClient(config, ClusterCaTrust.httpClient(config, clusterCas, factory), clusterCas);
+        return new ApiServerClient(config, ClusterCaTrust.httpClient(config, ClusterCaTrust.clusterCas(config), factory));
     }
 
-    private ApiServerClient(Config config, HttpClient http, Collection<? extends Certificate> clusterCas) {
+    private ApiServerClient(Config config, HttpClient http) {
         this.config = config;
         this.http = http;
         this.masterUrl = config.getMasterUrl().replaceAll("/+$", "");
-        this.clusterCas = clusterCas;
     }
 
     /**
@@ -97,15 +91,6 @@ public final class ApiServerClient implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    /**
-     * Whether a CA certificate this client trusts has an ECDSA P-256 key, so that its first
-     * handshake is likely to need the JDK's P-256 table ({@link P256Authority}).
-     */
-    public boolean trustsP256Authority() {
-        // The certificates read to build the client, not the file again; fabric8 read its own.
-        return clusterCas != null ? P256Authority.anyP256(clusterCas) : P256Authority.trustedBy(config);
     }
 
     /** The API server's URL, for messages. */

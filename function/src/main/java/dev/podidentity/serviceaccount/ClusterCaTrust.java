@@ -76,8 +76,7 @@ final class ClusterCaTrust {
     }
 
     /**
-     * The CA certificates a client of {@code config} trusts alone, read once for the client's trust
-     * managers and anything else that asks about them; null where fabric8's rules apply
+     * The CA certificates a client of {@code config} trusts alone; null where fabric8's rules apply
      * ({@link #checksClusterCaAlone(Config)} false).
      *
      * @throws KubernetesClientException when the configured CA cannot be read or holds no certificate

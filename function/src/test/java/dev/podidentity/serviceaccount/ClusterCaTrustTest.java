@@ -147,15 +147,4 @@ class ClusterCaTrustTest {
             assertEquals(BODY, client.get(PATH));
         }
     }
-
-    @Test
-    void theCaIsReadOnceWhenTheClientIsBuilt() throws IOException {
-        Path ca = TestCertificates.authority("CN=k3s-server-ca").writePem(dir.resolve("p256-ca.crt"));
-        try (ApiServerClient client = TestClients.forUrl("https://localhost:6443", null, ca, false,
-                Duration.ofSeconds(1))) {
-            Files.delete(ca);
-
-            assertTrue(client.trustsP256Authority(), "the CA was read again, from a file that is gone");
-        }
-    }
 }
