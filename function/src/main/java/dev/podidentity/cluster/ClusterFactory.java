@@ -14,7 +14,6 @@ import dev.podidentity.identity.KubernetesRoleMappings;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.RoleMappingSource;
 import dev.podidentity.metrics.ClusterMetrics;
-import dev.podidentity.metrics.JvmMetrics;
 import dev.podidentity.metrics.Metrics;
 import dev.podidentity.serviceaccount.ApiGuard;
 import dev.podidentity.serviceaccount.ApiServerClient;
@@ -68,7 +67,6 @@ public class ClusterFactory {
     private final Ticker ticker;
     private final ExecutorService executor;
     private final Metrics metrics;
-    private final JvmMetrics jvmMetrics;
     private final InFlightBytes inFlight;
     private final Instance<Config> environment;
     private final KubernetesClients clients;
@@ -80,7 +78,7 @@ public class ClusterFactory {
      *     asked only for a cluster reached {@link ClusterAccess.FromEnvironment from the environment}
      */
     public ClusterFactory(PodIdentityConfig config, LookupSettings lookupSettings, Ticker ticker,
-            @LookupExecutor ExecutorService executor, Metrics metrics, JvmMetrics jvmMetrics, InFlightBytes inFlight,
+            @LookupExecutor ExecutorService executor, Metrics metrics, InFlightBytes inFlight,
             Instance<Config> environment, KubernetesClients clients) {
         this.lookup = config.lookup();
         this.fileCheckInterval = config.fileCheckInterval();
@@ -88,7 +86,6 @@ public class ClusterFactory {
         this.ticker = ticker;
         this.executor = executor;
         this.metrics = metrics;
-        this.jvmMetrics = jvmMetrics;
         this.inFlight = inFlight;
         this.environment = environment;
         this.clients = clients;
@@ -128,7 +125,7 @@ public class ClusterFactory {
         IdentityResolver resolver = new IdentityResolver(settings.identity(), serviceAccounts, associations, mappings,
                 RANDOM);
         AdmissionHandler handler = new AdmissionHandler(id, resolver,
-                decisionLog.andThen(clusterMetrics).andThen(jvmMetrics), answerLimits, inFlight);
+                decisionLog.andThen(clusterMetrics), answerLimits, inFlight);
         return new ServedCluster(settings, handler, api);
     }
 
@@ -138,7 +135,7 @@ public class ClusterFactory {
      */
     public AdmissionHandler unservable(String id, String problem, LookupFailurePolicy onLookupFailure) {
         return AdmissionHandler.unservable(id, "cluster " + id + " cannot be served: " + problem, onLookupFailure,
-                decisionLog.andThen(metrics.cluster(id)).andThen(jvmMetrics));
+                decisionLog.andThen(metrics.cluster(id)));
     }
 
     /** Each cluster its own: a slow cluster must not take the others' calls. */

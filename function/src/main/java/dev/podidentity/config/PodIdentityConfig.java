@@ -28,7 +28,7 @@ import java.util.Optional;
  * cluster is reached and how its callers authenticate are its own. A cluster registered as a
  * Secret ({@link ClusterSecrets}) is read through the same {@link Identity}. What the process
  * shares has no per-cluster value: {@code lookup.*}, {@code limits.*}, {@code file-check-interval},
- * {@code cluster-idle-after} and {@code cluster-secrets.*}.
+ * {@code cluster-idle-after}, {@code cluster-secrets.*} and {@code startup.*}.
  */
 @ConfigMapping(prefix = "pod-identity")
 public interface PodIdentityConfig {
@@ -233,6 +233,19 @@ public interface PodIdentityConfig {
 
     /** How much one admission, and all admissions at once, may take. */
     Limits limits();
+
+    /** The cold-start measures that are switched by a property (docs/startup.md lists every one). */
+    Startup startup();
+
+    /** {@code pod-identity.startup.*}: every measure is on by default; false turns it off. */
+    interface Startup {
+        /**
+         * Whether the JVM and process meters are bound after the first admission was decided, not
+         * before the function serves: the admissions that woke the function do not wait for them.
+         */
+        @WithDefault("true")
+        boolean deferJvmMetrics();
+    }
 
     /**
      * Bounds that keep any review, at any rate, inside the heap.

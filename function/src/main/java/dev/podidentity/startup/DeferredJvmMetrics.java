@@ -1,6 +1,7 @@
-package dev.podidentity.metrics;
+package dev.podidentity.startup;
 
-import dev.podidentity.admission.Decision;
+import dev.podidentity.config.PodIdentityConfig;
+import dev.podidentity.metrics.ClusterMetrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -26,32 +27,27 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * Micrometer's JVM and process meters ({@code jvm_*}, {@code process_*}, {@code system_*}: the
- * binders of Quarkus's {@code quarkus.micrometer.binder.jvm} and {@code .system}), bound
- * {@link #AFTER_FIRST_DECISION} after the first admission was decided, or {@link #LATEST} after the
- * function started if no admission comes: not while the first admissions after a scale from zero
- * wait.
+ * binders of Quarkus's {@code quarkus.micrometer.binder.jvm} and {@code .system}, which
+ * application.properties turns off), bound {@link #AFTER_FIRST_DECISION} after the first admission
+ * was decided, or {@link #LATEST} after the start if none comes; at start with
+ * {@code pod-identity.startup.defer-jvm-metrics=false}.
  *
  * <pre>{@code
- * JvmMetrics jvm = new JvmMetrics(meterRegistry, Duration.ZERO, Duration.ofSeconds(10));
- * jvm.start();          // a daemon thread waits for the first decision, 10 s at most
- * jvm.accept(decision); // that thread binds the meters now
+ * DeferredJvmMetrics jvm = new DeferredJvmMetrics(meterRegistry, Duration.ZERO, Duration.ofSeconds(10));
+ * jvm.start();                          // a daemon thread waits for the first decision, 10 s at most
+ * metrics.cluster("default").accept(decision); // the first decision: that thread binds the meters now
  * }</pre>
  *
- * <p>Why not at start, as Quarkus does: binding them is code that runs once, in the interpreter,
- * on the main thread before the function serves, 4 % of the CPU to the first answer of a cold
- * start on one CPU. Why not at the first decision itself: its answer is still being
- * written then, and the next admissions of the burst that woke the function are on their way (the
- * activator holds them while it starts); on one CPU, binding took CPU they waited for
- * (benchmarks/README.md, "JVM metrics after the first admission"). Prometheus scrapes every 15–60
- * s: the meters are there by its first scrape.
+ * <p>Binding them is code that runs once, in the interpreter, and on one CPU it took that CPU from
+ * the admissions that woke a scaled-to-zero function; Prometheus scrapes long after they are bound.
+ * The first decision is seen in the registry, as its admissions counter appears
+ * ({@link ClusterMetrics#ADMISSIONS}), so that no admission calls into this class.
  */
-// Singleton, not ApplicationScoped: every admission calls accept, with no client proxy in between.
 @Singleton
-public class JvmMetrics implements Consumer<Decision> {
+public class DeferredJvmMetrics {
 
     /** How long after the first decision the meters are bound. */
     public static final Duration AFTER_FIRST_DECISION = Duration.ofSeconds(1);
@@ -59,11 +55,12 @@ public class JvmMetrics implements Consumer<Decision> {
     /** How long after the start the meters are bound when no admission comes. */
     public static final Duration LATEST = Duration.ofSeconds(10);
 
-    private static final Logger LOG = Logger.getLogger(JvmMetrics.class);
+    private static final Logger LOG = Logger.getLogger(DeferredJvmMetrics.class);
 
     private final MeterRegistry registry;
     private final Duration afterFirstDecision;
     private final Duration latest;
+    private final boolean deferred;
     private final CountDownLatch firstDecision = new CountDownLatch(1);
     // Bound, they listen to the JVM's GC notifications until closed.
     private JvmGcMetrics gc;
@@ -72,37 +69,51 @@ public class JvmMetrics implements Consumer<Decision> {
     private boolean closed;
 
     @Inject
-    public JvmMetrics(MeterRegistry registry) {
-        this(registry, AFTER_FIRST_DECISION, LATEST);
+    public DeferredJvmMetrics(MeterRegistry registry, PodIdentityConfig config) {
+        this(registry, AFTER_FIRST_DECISION, LATEST, config.startup().deferJvmMetrics());
     }
 
     /**
+     * Deferred: {@link #start()} binds the meters after the first decision.
+     *
      * @param afterFirstDecision how long after the first decision the meters are bound
      * @param latest how long after {@link #start()} they are bound without an admission
      */
-    public JvmMetrics(MeterRegistry registry, Duration afterFirstDecision, Duration latest) {
+    public DeferredJvmMetrics(MeterRegistry registry, Duration afterFirstDecision, Duration latest) {
+        this(registry, afterFirstDecision, latest, true);
+    }
+
+    /** @param deferred false: bound when the function starts */
+    DeferredJvmMetrics(MeterRegistry registry, Duration afterFirstDecision, Duration latest, boolean deferred) {
         this.registry = registry;
         this.afterFirstDecision = afterFirstDecision;
         this.latest = latest;
+        this.deferred = deferred;
     }
 
     void started(@Observes StartupEvent started) {
-        start();
+        if (deferred) {
+            start();
+        } else {
+            bind();
+        }
     }
 
     void stopped(@Observes ShutdownEvent stopped) {
         close();
     }
 
-    /** Starts the thread that binds the meters after the first decision, or after {@code latest}. */
+    /**
+     * Starts watching the registry for the first decision, and the thread that binds the meters
+     * after it, or after {@code latest}.
+     */
     public void start() {
+        registry.config().onMeterAdded(meter -> {
+            if (ClusterMetrics.ADMISSIONS.equals(meter.getId().getName())) {
+                firstDecision.countDown();
+            }
+        });
         Thread.ofPlatform().daemon().name("jvm-metrics").start(this::bindAfterFirstDecision);
-    }
-
-    /** Tells that an admission was decided: the first one lets the meters be bound. */
-    @Override
-    public void accept(Decision decision) {
-        firstDecision.countDown(); // past the first: a read of the latch's count, nothing else
     }
 
     /** Whether the meters have been bound. */

@@ -1,10 +1,12 @@
-package dev.podidentity.metrics;
+package dev.podidentity.startup;
 
 import dev.podidentity.admission.Decision;
 import dev.podidentity.admission.Outcome;
+import dev.podidentity.metrics.Metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.runtime.StartupEvent;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,8 +27,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The JVM and process meters, bound after the first decision or at the latest (docs/contract.md#metrics). */
-class JvmMetricsTest {
+/**
+ * The JVM and process meters, bound after the first decision a cluster's metrics count, or at the
+ * latest (docs/contract.md#metrics).
+ */
+class DeferredJvmMetricsTest {
 
     /** One meter of each binder Quarkus's quarkus.micrometer.binder.jvm and .system bind. */
     static final List<String> ONE_OF_EACH_BINDER = List.of("jvm.classes.loaded", "jvm.gc.overhead",
@@ -37,8 +42,9 @@ class JvmMetricsTest {
             "no role", 1_000, "uid");
 
     final MeterRegistry registry = new SimpleMeterRegistry();
-    JvmMetrics jvm;
-    /** The thread {@link JvmMetrics#start()} started: where the evidence of waiting is. */
+    final Metrics metrics = new Metrics(registry);
+    DeferredJvmMetrics jvm;
+    /** The thread {@link DeferredJvmMetrics#start()} started: where the evidence of waiting is. */
     Thread binder;
 
     @AfterEach
@@ -51,9 +57,15 @@ class JvmMetricsTest {
         }
     }
 
+    /** The meters of the JVM and process binders, none of the function's own. */
+    List<String> jvmMeters() {
+        return registry.getMeters().stream().map(m -> m.getId().getName())
+                .filter(name -> !name.startsWith("pod_identity_")).toList();
+    }
+
     /** Starts the meters' thread and keeps it, to watch what it waits for. */
-    void start(JvmMetrics metrics) {
-        jvm = metrics;
+    void start(DeferredJvmMetrics deferred) {
+        jvm = deferred;
         Set<Thread> before = binderThreads();
         jvm.start();
         Set<Thread> started = binderThreads();
@@ -90,13 +102,13 @@ class JvmMetricsTest {
 
     @Test
     void nothingIsBoundBeforeTheFirstDecisionAndEveryBinderAtIt() throws InterruptedException {
-        start(new JvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
+        start(new DeferredJvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
 
         awaitBinderWaitingIn(CountDownLatch.class.getName(), "await"); // for the first decision, not binding
         assertFalse(jvm.bound());
-        assertTrue(registry.getMeters().isEmpty(), registry.getMeters().toString());
+        assertEquals(List.of(), jvmMeters());
 
-        jvm.accept(DECISION);
+        metrics.cluster("default").accept(DECISION);
         eventually(jvm::bound, "bound after the first decision");
         for (String name : ONE_OF_EACH_BINDER) {
             assertNotNull(registry.find(name).meter(), name);
@@ -105,27 +117,49 @@ class JvmMetricsTest {
 
     @Test
     void theyAreBoundOnlyTheGivenTimeAfterTheFirstDecision() throws InterruptedException {
-        start(new JvmMetrics(registry, Duration.ofDays(1), Duration.ofDays(1)));
-        jvm.accept(DECISION);
+        start(new DeferredJvmMetrics(registry, Duration.ofDays(1), Duration.ofDays(1)));
+        metrics.cluster("default").accept(DECISION);
 
         awaitBinderWaitingIn(Thread.class.getName(), "sleep"); // past the first decision, waiting its day
         assertFalse(jvm.bound());
-        assertTrue(registry.getMeters().isEmpty(), registry.getMeters().toString());
+        assertEquals(List.of(), jvmMeters());
+    }
+
+    @Test
+    void aClusterBuiltWithoutADecisionYetIsNotTheFirstDecision() throws InterruptedException {
+        start(new DeferredJvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
+        metrics.cluster("default").cacheMiss();
+
+        awaitBinderWaitingIn(CountDownLatch.class.getName(), "await"); // still for the first decision
+        assertFalse(jvm.bound());
+        assertEquals(List.of(), jvmMeters());
+    }
+
+    @Test
+    void turnedOffTheyAreBoundWhenTheFunctionStarts() {
+        jvm = new DeferredJvmMetrics(registry, Duration.ofDays(1), Duration.ofDays(1), false);
+        jvm.started(new StartupEvent());
+
+        assertTrue(jvm.bound());
+        assertTrue(binderThreads().isEmpty(), "no thread waits for a decision: " + binderThreads());
+        for (String name : ONE_OF_EACH_BINDER) {
+            assertNotNull(registry.find(name).meter(), name);
+        }
     }
 
     // Contract: docs/contract.md#metrics
     @Test
     void theContractStatesTheDelaysTheFunctionUses() throws IOException {
         String contract = Files.readString(Path.of("../docs/contract.md"));
-        assertEquals(Duration.ofSeconds(1), JvmMetrics.AFTER_FIRST_DECISION);
-        assertEquals(Duration.ofSeconds(10), JvmMetrics.LATEST);
+        assertEquals(Duration.ofSeconds(1), DeferredJvmMetrics.AFTER_FIRST_DECISION);
+        assertEquals(Duration.ofSeconds(10), DeferredJvmMetrics.LATEST);
         assertTrue(contract.contains("appear one second after the first admission was decided, or\nten seconds after "
-                + "the start if none comes"), "docs/contract.md#metrics does not state the delays JvmMetrics uses");
+                + "the start if none comes"), "docs/contract.md#metrics does not state the delays the function uses");
     }
 
     @Test
     void withoutAnAdmissionTheyAreBoundAtTheLatest() throws InterruptedException {
-        start(new JvmMetrics(registry, Duration.ZERO, Duration.ofMillis(20)));
+        start(new DeferredJvmMetrics(registry, Duration.ZERO, Duration.ofMillis(20)));
 
         eventually(jvm::bound, "bound without any decision");
         assertNotNull(registry.find("jvm.memory.used").meter());
@@ -133,26 +167,26 @@ class JvmMetricsTest {
 
     @Test
     void laterDecisionsBindNothingMore() throws InterruptedException {
-        start(new JvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
-        jvm.accept(DECISION);
+        start(new DeferredJvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
+        metrics.cluster("default").accept(DECISION);
         eventually(jvm::bound, "bound after the first decision");
         awaitBinderEnded(); // the only thread that binds has bound and is gone
         int meters = registry.getMeters().size();
 
-        jvm.accept(DECISION);
-        jvm.accept(DECISION);
+        metrics.cluster("default").accept(DECISION);
+        metrics.cluster("default").accept(DECISION);
 
         assertEquals(meters, registry.getMeters().size());
     }
 
     @Test
     void closedBeforeTheFirstDecisionItBindsNothing() throws InterruptedException {
-        start(new JvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
+        start(new DeferredJvmMetrics(registry, Duration.ZERO, Duration.ofDays(1)));
         jvm.close();
-        jvm.accept(DECISION);
+        metrics.cluster("default").accept(DECISION);
 
         awaitBinderEnded(); // it woke up at the decision and ended without binding
         assertFalse(jvm.bound());
-        assertTrue(registry.getMeters().isEmpty(), registry.getMeters().toString());
+        assertEquals(List.of(), jvmMeters());
     }
 }

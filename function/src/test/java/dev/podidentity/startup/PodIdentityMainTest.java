@@ -1,4 +1,4 @@
-package dev.podidentity.http;
+package dev.podidentity.startup;
 
 import dev.podidentity.cluster.TestCertificates;
 
