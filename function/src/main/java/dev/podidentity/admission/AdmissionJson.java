@@ -20,8 +20,7 @@ import jakarta.inject.Singleton;
  *
  * <p>A module rather than {@code @JsonDeserialize} and {@code @JsonSerialize} on the records: Jackson
  * reads annotations through the JDK's reflection, which makes a proxy class for each annotation
- * type the first time, in the interpreter. That was on the path of the first answer after a scale from zero
- * (benchmarks/README.md, "Admission JSON without annotations").
+ * type the first time, on the path of the first answer after a scale from zero.
  */
 @Singleton
 public class AdmissionJson implements ObjectMapperCustomizer {

@@ -276,9 +276,9 @@ public interface PodIdentityConfig {
          * The request bodies (and patches over 64 KiB) that the admissions in flight may hold at
          * once, each request weighing at least 16 KiB. An authenticated request that does not fit
          * waits for room, at most {@code max-queue-wait}, before its body is read; a large patch
-         * that does not fit is answered as a pod too large. Reading a body can take up to ~16 times
-         * its size, so 8 MiB keeps the worst case near 128 MiB of the shipped 192 MiB heap while
-         * 512 ordinary admissions fit at once.
+         * that does not fit is answered as a pod too large. Reading a body takes many times its
+         * size in heap, so the default keeps the worst case well inside the shipped heap while
+         * hundreds of ordinary admissions fit at once (docs/contract.md#limits).
          */
         @WithDefault("8M")
         MemorySize maxInFlightBytes();

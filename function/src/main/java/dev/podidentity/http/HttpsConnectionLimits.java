@@ -22,16 +22,16 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * <p>Why: until its handshake is done a connection is counted by no HTTP limit, yet holds a socket
- * and a few KiB of heap. A client that opens connections and never speaks costs itself nothing;
- * at 1,000 such connections a second the function held 10,130 at once with Vert.x's 10 s and 3,182
- * with 3 s (benchmarks/README.md, "TLS handshake flood"). After the handshake, a client that sends
- * its request headers a byte at a time is never answered, so nothing is written to it: Vert.x 4.5
- * has no deadline for the headers (the body has one, {@code limits.body-timeout}), and its idle
- * timeout counts any byte read as activity. Counting only what the function writes cuts such a
- * client off and leaves every caller that gets answered alone. A caller's idle keep-alive
- * connection is closed the same way, over HTTP/2 too (without a {@code GOAWAY}: Vert.x 4.5's idle
- * timeout closes the socket), and an API server's client opens a new connection for its next call. A flood of real handshakes is another
- * matter: it is bounded by the CPU the handshakes cost, which none of this changes.
+ * and a few KiB of heap. A client that opens connections and never speaks costs itself nothing,
+ * and the function holds each one until the handshake timeout, so that timeout bounds how many it
+ * holds at once. After the handshake, a client that sends its request headers a byte at a time is
+ * never answered, so nothing is written to it: Vert.x 4.5 has no deadline for the headers (the body
+ * has one, {@code limits.body-timeout}), and its idle timeout counts any byte read as activity.
+ * Counting only what the function writes cuts such a client off and leaves every caller that gets
+ * answered alone. A caller's idle keep-alive connection is closed the same way, over HTTP/2 too
+ * (without a {@code GOAWAY}: Vert.x 4.5's idle timeout closes the socket), and an API server's
+ * client opens a new connection for its next call. A flood of real handshakes is another matter:
+ * it is bounded by the CPU the handshakes cost, which none of this changes.
  */
 @Singleton
 public class HttpsConnectionLimits implements HttpServerOptionsCustomizer {

@@ -26,22 +26,20 @@ import javax.net.ssl.X509TrustManager;
  * quarkus.http.ssl.certificate.trust-store-file=/etc/callers/ca.crt
  * }</pre>
  *
- * <p><b>OpenSSL.</b> On a cold JVM the JDK's TLS runs in the interpreter: the server's side of the
- * first handshake (parsing the caller's hello, the key exchange, the ECDSA signature) was an eighth
- * of the CPU to the first patched answer on one CPU, on the event loop, while the caller waited
- * (benchmarks/README.md, "The HTTPS server through OpenSSL"). BoringSSL does the same handshake in
- * native code from the first one. The engine is chosen only when the server has a certificate to
- * serve: a function serving plain HTTP, as behind the Knative ingress, loads no native code. Where
- * the library cannot load (another CPU architecture, a file system that forbids it), the JDK's
- * engine serves as before and a warning says so.
+ * <p><b>OpenSSL.</b> The JDK's TLS runs a cold JVM's first handshakes in the interpreter, on the
+ * event loop while the caller waits, and its record encryption in C1's code under the image's
+ * flags; BoringSSL does both in native code from the first handshake on. The engine is chosen
+ * only when the server has a certificate to serve: a function serving plain HTTP, as behind the
+ * Knative ingress, loads no native code. Where the library cannot load (another CPU architecture, a
+ * file system that forbids it), the JDK's engine serves as before and a warning says so.
  *
  * <p><b>No trust store, no caller certificate.</b> The server asks every caller for a certificate
  * ({@code quarkus.http.ssl.client-auth=request}). Without a trust store configured, Vert.x would
- * check a presented one against the JDK's public CAs, reading ~150 of them from {@code cacerts} on
- * the first handshake (4.5 % of the CPU to the first answer), and would let a certificate issued by
- * any public CA through to the subject check. A caller certificate means something only against
- * the CAs the operator configured, so without them a presented certificate fails the handshake,
- * and callers that present none, as API servers do by default, are served as before.
+ * check a presented one against the JDK's public CAs, reading all of {@code cacerts} on the first
+ * handshake, and would let a certificate issued by any public CA through to the subject check. A
+ * caller certificate means something only against the CAs the operator configured, so without them
+ * a presented certificate fails the handshake, and callers that present none, as API servers do by
+ * default, are served as before.
  */
 @Singleton
 public class ServerTlsEngine implements HttpServerOptionsCustomizer {

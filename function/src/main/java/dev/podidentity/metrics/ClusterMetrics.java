@@ -34,7 +34,7 @@ public final class ClusterMetrics implements LookupListener, Consumer<Decision> 
     /** The name of the admissions counter, registered with the first decision of each outcome and mode. */
     public static final String ADMISSIONS = "pod_identity_admissions";
 
-    /** Fine around 1–10 ms, where a warm admission lands; coarse up to the webhook timeout. */
+    /** Fine where a warm admission lands; coarse up to the webhook timeout. */
     static final Duration[] LATENCY_BUCKETS = {Duration.ofNanos(250_000), Duration.ofNanos(500_000),
         Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(3), Duration.ofMillis(5), Duration.ofMillis(7),
         Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),

@@ -25,10 +25,8 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * <p>Why not fabric8's {@code KubernetesClient}: the function makes GETs of three kinds and reads
- * only a few fields of each. Building the typed client registers a handler per resource type,
- * reading their model classes' annotations, and loads its DSL: about 280 classes more in every
- * cold start, 3 MiB of its RSS (benchmarks/README.md, "fabric8's HTTP client without the typed
- * client").
+ * only a few fields of each, while building the typed client registers a handler per resource type
+ * and loads its DSL, classes every process would load and keep for nothing.
  */
 public final class ApiServerClient implements AutoCloseable {
 

@@ -31,12 +31,12 @@ import javax.net.ssl.TrustManagerFactory;
  * }</pre>
  *
  * <p>fabric8 adds a configured CA ({@code caCertData}, {@code caCertFile}) to the JDK's own
- * {@code cacerts}, so that an API server with a certificate from any public CA is trusted too. Reading
- * and parsing those ~150 certificates was ~60 % of building the client on a cold JVM, on the path of
- * the first lookup after a scale from zero (benchmarks/README.md, "The cluster's CA alone"). Here a
- * configured CA is the only one trusted; the client's other settings (client certificates, proxy,
- * timeouts, TLS versions, authentication) are fabric8's, from the same configuration. Without a CA,
- * or with a trust store file or {@code trustCerts}, the client is fabric8's as it builds it.
+ * {@code cacerts}, so that an API server with a certificate from any public CA is trusted too, and
+ * every client it builds reads and parses all of them first. No public CA vouches for an API
+ * server, so here a configured CA is the only one trusted; the client's other settings (client
+ * certificates, proxy, timeouts, TLS versions, authentication) are fabric8's, from the same
+ * configuration. Without a CA, or with a trust store file or {@code trustCerts}, the client is
+ * fabric8's as it builds it.
  */
 final class ClusterCaTrust {
 

@@ -20,9 +20,7 @@ import java.util.Map;
  *
  * <p>Why not fabric8's typed {@code get()}: it binds the whole object through its model (ObjectMeta,
  * managed fields, owner references, secrets), and after a cold start the Jackson deserializers for
- * those types are built in the interpreter, on the path of the first admission. Profiled from
- * process start to the first patched answer on one CPU, Jackson's data binding held 5 % of the
- * CPU samples with {@code get()} and 1 % with this reader (benchmarks/README.md, "Cold start").
+ * those types are built in the interpreter, on the path of the first admission.
  */
 final class ServiceAccountJson {
 
