@@ -182,11 +182,23 @@ stand_in_client() {
 # them, pinned to the taskset CPU list CPUS, output to LOG. It serves plain HTTP on $port, HTTPS on
 # $tls_port with $work/serving.crt and .key (ec_certificate), management on $management_port, and
 # reads ServiceAccounts from the stand-in API server on $api_port (stand_in_api_server "$work"
-# "$api_port"). Sets pid.
+# "$api_port"). Sets pid. OVERLAY runs it as a shipped overlay runs it instead: knative (plain HTTP
+# only, no HTTPS port, as behind the Knative ingress) or deployment (C2 on, that overlay's memory
+# limit, HTTPS as above).
 launch_image() {
-  local side=$1 cpus=$2 extra=$3 log=$4 flags arena ram libs= root
+  local side=$1 cpus=$2 extra=$3 log=$4 flags arena ram libs= root tls
   read -r arena flags < <(. "$side/knative/image.conf" && printf '%s %s\n' "$MALLOC_ARENA_MAX" "$JVM_FLAGS")
   ram=$(max_ram_of "$side/knative/overlays/single-cluster/service.yaml")
+  tls=(-Dquarkus.http.ssl-port="$tls_port" -Dquarkus.http.ssl.certificate.files="$work/serving.crt"
+    -Dquarkus.http.ssl.certificate.key-files="$work/serving.key")
+  case ${OVERLAY:-} in
+    '') ;;
+    knative) tls=() ;;
+    deployment)
+      flags=${flags/ -XX:TieredStopAtLevel=1/}
+      ram=$(max_ram_of "$side/knative/overlays/deployment/deployment.yaml") ;;
+    *) echo "OVERLAY is knative or deployment, not '$OVERLAY'" >&2; exit 1 ;;
+  esac
   root=$side/knative/target/image/root
   # The image's native libraries, which its JVM finds on its default java.library.path; this JVM
   # runs outside the image's root.
@@ -205,9 +217,7 @@ launch_image() {
   # shellcheck disable=SC2046,SC2086  # flag lists
   (cd "$root/deployments" && exec env MALLOC_ARENA_MAX="$arena" taskset -c "$cpus" "${in_place[@]}" \
     "$root/opt/java/bin/java" -XX:AOTCache=app.aot $flags $ram $libs $extra $(stand_in_client "$work" "$api_port") \
-    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
-    -Dquarkus.http.ssl-port="$tls_port" -Dquarkus.http.ssl.certificate.files="$work/serving.crt" \
-    -Dquarkus.http.ssl.certificate.key-files="$work/serving.key" \
+    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" "${tls[@]}" \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$management_port" -jar quarkus-run.jar) \
     > "$log" 2>&1 &
   pid=$!

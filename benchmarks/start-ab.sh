@@ -24,6 +24,9 @@
 # each side; default this one), EXTRA_BEFORE, EXTRA_AFTER (JVM flags added after that side's),
 # SERVE (https; http polls the plain HTTP port instead, as the Knative ingress calls the function,
 # so the start makes no server handshake),
+# OVERLAY (unset: the single-cluster overlay's flags and memory, serving HTTPS as well; knative: as
+# the Knative overlays run, plain HTTP only, polled there; deployment: as the Deployment overlay
+# runs, C2 on, its memory limit, HTTPS; launch_image in benchmarks/lib.sh),
 # CPUS ("0 0,1": taskset CPU lists, measured one after the other), ROUNDS (3), RUNS (2 starts per
 # side and round), OUT (benchmarks/target/start-ab). Needs openssl, curl, python3, taskset and the
 # JDK on the PATH for the stand-in; Linux.
@@ -34,6 +37,8 @@ rounds=${ROUNDS:-3}
 runs=${RUNS:-2}
 out=${OUT:-$here/benchmarks/target/start-ab}
 image_bench_setup start-ab 18271
+serve=${SERVE:-https}
+[ "${OVERLAY:-}" = knative ] && serve=http
 
 # start SIDE_DIR CPUS EXTRA: one cold start; prints "<ms to the first patched answer> <CPU ms> <RSS
 # MiB> <RssAnon MiB>".
@@ -41,7 +46,7 @@ start() {
   local side=$1 cpus=$2 extra=$3 begin end used
   begin=$(date +%s%N)
   launch_image "$side" "$cpus" "$extra" "$work/function.log"
-  await_patch "$work/function.log" "${SERVE:-https}"
+  await_patch "$work/function.log" "$serve"
   end=$(date +%s%N)
   used=$(cpu_ms "$pid")
   sleep 0.5 # what the first answer left behind settles
@@ -66,7 +71,7 @@ for cpus in ${CPUS:-0 0,1}; do
   done
 done
 
-python3 - "$out/starts.tsv" "$before ${EXTRA_BEFORE:-}" "$after ${EXTRA_AFTER:-}" "${SERVE:-https}" << 'EOF' | tee "$out/start-ab.md"
+python3 - "$out/starts.tsv" "$before ${EXTRA_BEFORE:-}" "$after ${EXTRA_AFTER:-}" "$serve${OVERLAY:+ (overlay $OVERLAY)}" << 'EOF' | tee "$out/start-ab.md"
 import collections, statistics, sys
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
