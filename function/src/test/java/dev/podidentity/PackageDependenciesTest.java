@@ -59,4 +59,12 @@ class PackageDependenciesTest {
                 .should().dependOnClassesThat().resideInAPackage("dev.podidentity.http..")
                 .check(MAIN);
     }
+
+    /** docs/startup.md: no domain class calls into the start-up measures. */
+    @Test
+    void nothingDependsOnTheStartUpPackage() {
+        noClasses().that().resideOutsideOfPackage("dev.podidentity.startup..")
+                .should().dependOnClassesThat().resideInAPackage("dev.podidentity.startup..")
+                .check(MAIN);
+    }
 }
