@@ -3,8 +3,6 @@ package dev.podidentity.admission;
 import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.Resolution;
-import dev.podidentity.mutation.DocumentTooLargeException;
-import dev.podidentity.mutation.JsonPatchWriter;
 import dev.podidentity.mutation.Mutation;
 import dev.podidentity.mutation.PodMutator;
 import dev.podidentity.mutation.PodView;

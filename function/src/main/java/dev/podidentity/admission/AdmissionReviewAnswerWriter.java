@@ -2,7 +2,6 @@ package dev.podidentity.admission;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 
-import dev.podidentity.mutation.JsonDocument;
 
 import java.io.IOException;
 

@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 
 import dev.podidentity.mutation.PodView;
-import dev.podidentity.mutation.PodViewReader;
-import dev.podidentity.mutation.UnreadablePodException;
 
 import java.io.IOException;
 

@@ -1,6 +1,5 @@
 package dev.podidentity.admission;
 
-import dev.podidentity.mutation.JsonDocument;
 
 import org.jboss.logging.Logger;
 

@@ -7,7 +7,7 @@ import java.util.Set;
 
 /**
  * The few facts about a pod that the mutation rules read; everything else of the pod is never
- * looked at and never rewritten. Build one with {@link PodViewReader}.
+ * looked at and never rewritten. The admission package reads one from a review ({@code PodViewReader}).
  *
  * <pre>{@code
  * PodView pod = PodViewReader.read(objectMapper.readTree(podJson));

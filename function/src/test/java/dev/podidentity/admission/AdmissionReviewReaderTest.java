@@ -1,6 +1,5 @@
 package dev.podidentity.admission;
 
-import dev.podidentity.mutation.PodViewReader;
 
 import org.junit.jupiter.api.Test;
 

@@ -2,14 +2,14 @@ package dev.podidentity.identity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.podidentity.admission.JsonPatchWriter;
+import dev.podidentity.admission.PodViewReader;
 import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.config.RoleSessionNameMode;
 import dev.podidentity.mutation.CredentialMode;
 import dev.podidentity.mutation.Identity;
-import dev.podidentity.mutation.JsonPatchWriter;
 import dev.podidentity.mutation.PodMutator;
 import dev.podidentity.mutation.PodView;
-import dev.podidentity.mutation.PodViewReader;
 import dev.podidentity.serviceaccount.LookupFailedException;
 import dev.podidentity.serviceaccount.ServiceAccount;
 import dev.podidentity.serviceaccount.ServiceAccountRef;

@@ -3,6 +3,9 @@ package dev.podidentity.mutation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.podidentity.admission.JsonPatchWriter;
+import dev.podidentity.admission.PodViewReader;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.podidentity.mutation;
+package dev.podidentity.admission;
 
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;

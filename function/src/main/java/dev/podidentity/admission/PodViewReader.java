@@ -1,9 +1,11 @@
-package dev.podidentity.mutation;
+package dev.podidentity.admission;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.podidentity.mutation.PodView;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

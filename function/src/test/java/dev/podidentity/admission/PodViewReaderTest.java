@@ -1,4 +1,6 @@
-package dev.podidentity.mutation;
+package dev.podidentity.admission;
+
+import dev.podidentity.mutation.PodView;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.podidentity.mutation;
+package dev.podidentity.admission;
 
 /**
  * The admission request's object cannot be read as a Pod; the message says which field is wrong

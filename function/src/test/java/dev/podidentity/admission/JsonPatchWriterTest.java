@@ -1,7 +1,10 @@
-package dev.podidentity.mutation;
+package dev.podidentity.admission;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+
+import dev.podidentity.mutation.PatchOp;
+import dev.podidentity.mutation.PatchValue;
 
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +35,7 @@ class JsonPatchWriterTest {
         ArrayNode expected = MAPPER.createArrayNode();
         for (PatchOp op : ops) {
             expected.addObject().put("op", "add").put("path", op.path())
-                    .set("value", MAPPER.readTree(JsonDocument.write(op.value()::write)));
+                    .set("value", MAPPER.readTree(JsonDocument.write(json -> JsonPatchWriter.write(op.value(), json))));
         }
         assertEquals(expected, written);
     }

@@ -1,4 +1,4 @@
-package dev.podidentity.mutation;
+package dev.podidentity.admission;
 
 /**
  * A JSON document would have been longer than its limit, and was not written: see

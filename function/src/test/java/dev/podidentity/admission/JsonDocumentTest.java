@@ -1,4 +1,4 @@
-package dev.podidentity.mutation;
+package dev.podidentity.admission;
 
 import org.junit.jupiter.api.Test;
 
