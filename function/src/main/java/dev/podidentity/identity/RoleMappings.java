@@ -3,11 +3,15 @@ package dev.podidentity.identity;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import dev.podidentity.serviceaccount.KubernetesNames;
 import dev.podidentity.serviceaccount.ServiceAccountRef;
 
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -27,7 +31,9 @@ import java.util.Optional;
  * }</pre>
  *
  * <p>A key's namespace may also be a glob such as {@code team-?} or {@code team-[ab]} or end in an
- * asterisk ({@link NamespaceGlob}), and a lone asterisk stands for every namespace.
+ * asterisk, in the syntax of {@link java.nio.file.FileSystem#getPathMatcher} and matched by it,
+ * and a lone asterisk stands for every namespace. A namespace that is not a DNS-1123 label matches
+ * no glob: no path could hold some of them (NUL), and admission refuses them before any lookup.
  *
  * <p>Lookup order: the exact {@code ns/sa}, then namespace globs (the longest pattern wins, then the
  * alphabetically first), then the any-namespace entry. Field names match
@@ -41,7 +47,7 @@ public final class RoleMappings {
     private static final Logger LOG = Logger.getLogger(RoleMappings.class);
     private static final JsonMapper JSON = new JsonMapper();
 
-    private record Glob(String pattern, NamespaceGlob matcher, String serviceAccount, RoleMapping mapping) {
+    private record Glob(String pattern, PathMatcher matcher, String serviceAccount, RoleMapping mapping) {
     }
 
     private final Map<String, RoleMapping> exact;
@@ -59,9 +65,9 @@ public final class RoleMappings {
         if (mapping != null) {
             return Optional.of(mapping);
         }
-        String namespace = ref.namespace();
+        Path namespace = KubernetesNames.isNamespace(ref.namespace()) ? Path.of(ref.namespace()) : null;
         for (Glob glob : globs) {
-            if (glob.serviceAccount().equals(ref.name()) && glob.matcher().matches(namespace)) {
+            if (namespace != null && glob.serviceAccount().equals(ref.name()) && glob.matcher().matches(namespace)) {
                 return Optional.of(glob.mapping());
             }
         }
@@ -96,10 +102,11 @@ public final class RoleMappings {
             String serviceAccount = key.substring(slash + 1);
             if (namespace.equals("*")) {
                 anyNamespace.put(serviceAccount, mapping);
-            } else if (NamespaceGlob.isGlob(namespace)) {
+            } else if (namespace.chars().anyMatch(c -> "*?[{".indexOf(c) >= 0)) {
                 try {
-                    globs.add(new Glob(namespace, NamespaceGlob.compile(namespace), serviceAccount, mapping));
-                } catch (IllegalArgumentException e) {
+                    globs.add(new Glob(namespace, FileSystems.getDefault().getPathMatcher("glob:" + namespace),
+                            serviceAccount, mapping));
+                } catch (IllegalArgumentException e) { // PatternSyntaxException
                     LOG.warnf("mapping entry '%s' skipped: bad namespace pattern: %s", key, e.getMessage());
                 }
             } else {

@@ -77,15 +77,13 @@ class RoleMappingsTest {
     }
 
     @Test
-    void anyNamespaceStringIsMatchedAgainstGlobsWithoutFailing() throws Exception {
+    void aNamespaceKubernetesWouldRefuseMatchesNoGlobAndNothingFails() throws Exception {
         RoleMappings mappings = RoleMappings.parse(CONFIG);
 
+        // Admission refuses these namespaces before any lookup (KubernetesNames); none is a path.
         for (String namespace : new String[] {"team-\u0000x", "team-a\u0000", "\u0000", "team-:*?<>|\\x",
-                "..", "team-\uD800"}) {
-            String expected = namespace.startsWith("team-a") ? "arn:aws:iam::111122223333:role/team-a-glob"
-                    : namespace.startsWith("team-") ? "arn:aws:iam::111122223333:role/team-glob"
-                            : "arn:aws:iam::111122223333:role/any";
-            assertEquals(expected, role(mappings, namespace, "ci"), namespace);
+                "..", "team-\uD800", "Team-a", "team-a/b", "team-"}) {
+            assertEquals("arn:aws:iam::111122223333:role/any", role(mappings, namespace, "ci"), namespace);
         }
     }
 
@@ -96,7 +94,12 @@ class RoleMappingsTest {
                  "t[a-c]am-x/b":  {"RoleARN": "arn:aws:iam::111122223333:role/range"},
                  "t[!a]am-y/b":   {"RoleARN": "arn:aws:iam::111122223333:role/negated"},
                  "*-prod-*/c":    {"RoleARN": "arn:aws:iam::111122223333:role/infix"},
-                 "bad[/d":        {"RoleARN": "arn:aws:iam::111122223333:role/unclosed"}}""");
+                 "prod*/c":       {"RoleARN": "arn:aws:iam::111122223333:role/prefix"},
+                 "{x,y}-[0-9]/e": {"RoleARN": "arn:aws:iam::111122223333:role/either"},
+                 "q\\\\-[0-9]/f": {"RoleARN": "arn:aws:iam::111122223333:role/quoted"},
+                 "bad[/d":        {"RoleARN": "arn:aws:iam::111122223333:role/unclosed"},
+                 "a{b/d":         {"RoleARN": "arn:aws:iam::111122223333:role/unclosed"},
+                 "a{b{c}}/d":     {"RoleARN": "arn:aws:iam::111122223333:role/nested"}}""");
 
         assertEquals("arn:aws:iam::111122223333:role/one-char", role(mappings, "team-1", "a"));
         assertEquals(null, role(mappings, "team-12", "a"));
@@ -105,8 +108,14 @@ class RoleMappingsTest {
         assertEquals("arn:aws:iam::111122223333:role/negated", role(mappings, "tbam-y", "b"));
         assertEquals(null, role(mappings, "taam-y", "b"));
         assertEquals("arn:aws:iam::111122223333:role/infix", role(mappings, "eu-prod-1", "c"));
-        assertEquals("arn:aws:iam::111122223333:role/infix", role(mappings, "-prod-", "c"));
+        assertEquals("arn:aws:iam::111122223333:role/prefix", role(mappings, "prod", "c"), "* matches nothing too");
         assertEquals(null, role(mappings, "eu-prod", "c"));
-        assertEquals(null, role(mappings, "bad[", "d"), "an invalid pattern is skipped");
+        assertEquals("arn:aws:iam::111122223333:role/either", role(mappings, "y-2", "e"));
+        assertEquals(null, role(mappings, "z-2", "e"));
+        assertEquals("arn:aws:iam::111122223333:role/quoted", role(mappings, "q-1", "f"));
+        assertEquals(null, role(mappings, "qx1", "f"), "a quoted character is itself");
+        for (String namespace : new String[] {"bad", "ab", "abc", "a"}) {
+            assertEquals(null, role(mappings, namespace, "d"), "an invalid pattern is skipped: " + namespace);
+        }
     }
 }
