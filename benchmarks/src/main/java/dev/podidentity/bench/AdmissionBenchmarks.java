@@ -15,7 +15,8 @@ import dev.podidentity.admission.AdmissionReviewAnswer;
 import dev.podidentity.admission.AdmissionReviewAnswerWriter;
 import dev.podidentity.admission.JsonLimits;
 import dev.podidentity.admission.JsonPatchWriter;
-import dev.podidentity.admission.PodViewReader;
+import dev.podidentity.admission.AnswerLimits;
+import dev.podidentity.admission.InFlightBytes;
 import dev.podidentity.identity.IdentityResolver;
 import dev.podidentity.identity.IdentitySettings;
 import dev.podidentity.identity.PodIdentityAssociations;
@@ -150,12 +151,12 @@ public class AdmissionBenchmarks {
                 LookupSettings.defaults(), Ticker.systemTicker(), lookupExecutor);
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.builder().region(REGION).build(),
                 serviceAccounts::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 42L);
-        handler = new AdmissionHandler("bench", resolver, decision -> { });
+        handler = new AdmissionHandler("bench", resolver, decision -> { }, AnswerLimits.defaults(), InFlightBytes.of(1L << 40));
 
         JsonNode review = treeReader.readValue(request);
         JsonNode req = review.path("request");
         uid = req.path("uid").asText();
-        podView = PodViewReader.read(req.path("object"));
+        podView = reviewReader.<dev.podidentity.admission.AdmissionReview>readValue(request).request().pod();
         warmKey = new ServiceAccountRef(req.path("namespace").asText(), podView.serviceAccountName());
         serviceAccounts.get(warmKey); // warm
         Resolution resolution = resolver.resolve(warmKey.namespace(), podView);
@@ -181,7 +182,7 @@ public class AdmissionBenchmarks {
     @Benchmark
     public byte[] mutationCore() {
         Mutation mutation = PodMutator.mutate(podView, identity);
-        return JsonPatchWriter.write(mutation.ops());
+        return JsonPatchWriter.write(mutation.ops(), Integer.MAX_VALUE);
     }
 
     @Benchmark

@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * decision (never the pod itself).
  *
  * <pre>{@code
- * var handler = new AdmissionHandler("default", resolver);
+ * var handler = new AdmissionHandler("default", resolver, new DecisionLog(), AnswerLimits.defaults(),
+ *         InFlightBytes.of(8 << 20, 6 << 20));
  * AdmissionReviewAnswer answer = handler.handle(objectMapper.readValue(reviewBytes, AdmissionReview.class));
  * }</pre>
  */
@@ -40,16 +41,6 @@ public final class AdmissionHandler {
     static final int LARGE_PATCH_OPS = 384;
     /** About the most one operation takes, for the reservation: path, env var and a long role ARN. */
     static final int BYTES_PER_OP = 192;
-
-    /** Logs decisions with {@link DecisionLog}. */
-    public AdmissionHandler(String cluster, IdentityResolver resolver) {
-        this(cluster, resolver, new DecisionLog());
-    }
-
-    /** With the default {@link AnswerLimits}, and large patches limited only by them. */
-    public AdmissionHandler(String cluster, IdentityResolver resolver, Consumer<Decision> decisions) {
-        this(cluster, resolver, decisions, AnswerLimits.defaults(), InFlightBytes.of(1L << 40));
-    }
 
     /**
      * @param cluster the cluster this handler answers for, in every decision

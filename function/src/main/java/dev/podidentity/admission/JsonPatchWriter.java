@@ -13,18 +13,13 @@ import java.util.List;
  * Writes patch operations as an RFC 6902 JSON Patch document.
  *
  * <pre>{@code
- * byte[] patch = JsonPatchWriter.write(mutation.ops());
+ * byte[] patch = JsonPatchWriter.write(mutation.ops(), 1536 * 1024);
  * // [{"op":"add","path":"/spec/volumes/-","value":{...}}, ...]
  * }</pre>
  */
 public final class JsonPatchWriter {
 
     private JsonPatchWriter() {
-    }
-
-    /** The JSON Patch document, UTF-8 encoded. */
-    public static byte[] write(List<PatchOp> ops) {
-        return write(ops, Integer.MAX_VALUE);
     }
 
     /**

@@ -3,12 +3,10 @@ package dev.podidentity.admission;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.podidentity.mutation.PodView;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,8 +21,6 @@ import java.util.Set;
  * <pre>{@code
  * // from the request bytes, the parser at the pod's first token:
  * PodView pod = PodViewReader.read(parser);
- * // from a tree (tests, tools):
- * PodView same = PodViewReader.read(objectMapper.readTree(podJson));
  * }</pre>
  *
  * <p>Mutating webhooks run before the API server validates the object, so the reader is lenient
@@ -43,23 +39,6 @@ public final class PodViewReader {
     private static final String INIT_CONTAINERS = "spec.initContainers";
 
     private PodViewReader() {
-    }
-
-    /**
-     * Reads a pod held as a tree.
-     *
-     * @throws UnreadablePodException when the object is not a pod this function can patch
-     */
-    public static PodView read(JsonNode pod) {
-        if (pod == null || pod.isMissingNode()) {
-            throw missing();
-        }
-        try (JsonParser parser = pod.traverse()) {
-            parser.nextToken();
-            return read(parser);
-        } catch (IOException e) {
-            throw new UncheckedIOException("a tree cannot fail to read", e);
-        }
     }
 
     /**

@@ -6,7 +6,7 @@ package dev.podidentity.admission;
  *
  * <pre>{@code
  * try {
- *     PodViewReader.read(objectMapper.readTree(podJson));
+ *     PodViewReader.read(parser);
  * } catch (UnreadablePodException e) {
  *     String why = e.getMessage(); // "spec.containers[1].env must be an array, was a string"
  * }

@@ -31,7 +31,7 @@ import java.util.random.RandomGenerator;
  * <pre>{@code
  * var resolver = new IdentityResolver(IdentitySettings.defaults(), serviceAccounts,
  *         PodIdentityAssociations.NONE, RoleMappingSource.NONE, RandomGenerator.getDefault());
- * Resolution resolution = resolver.resolve("payments", PodViewReader.read(objectMapper.readTree(podJson)));
+ * Resolution resolution = resolver.resolve("payments", pod); // the pod's PodView
  * }</pre>
  */
 public final class IdentityResolver {

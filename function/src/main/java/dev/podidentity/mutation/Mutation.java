@@ -9,7 +9,7 @@ import java.util.List;
  * <pre>{@code
  * Mutation mutation = PodMutator.mutate(pod, identity);
  * if (mutation.changesPod()) {
- *     byte[] patch = JsonPatchWriter.write(mutation.ops());
+ *     byte[] patch = JsonPatchWriter.write(mutation.ops(), 1536 * 1024);
  * }
  * }</pre>
  *

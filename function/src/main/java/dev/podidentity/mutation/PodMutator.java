@@ -11,9 +11,9 @@ import java.util.Set;
  * no randomness; the same input always gives the same output.
  *
  * <pre>{@code
- * PodView pod = PodViewReader.read(objectMapper.readTree(podJson));
+ * PodView pod = PodViewReader.read(parser);   // admission reads it from the review
  * Mutation mutation = PodMutator.mutate(pod, identity);
- * byte[] patch = JsonPatchWriter.write(mutation.ops());
+ * byte[] patch = JsonPatchWriter.write(mutation.ops(), 1536 * 1024); // and writes it
  * }</pre>
  *
  * <p>Only {@code add} operations that append ({@code /-}) or create an absent member are emitted,

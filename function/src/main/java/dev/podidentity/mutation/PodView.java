@@ -10,7 +10,7 @@ import java.util.Set;
  * looked at and never rewritten. The admission package reads one from a review ({@code PodViewReader}).
  *
  * <pre>{@code
- * PodView pod = PodViewReader.read(objectMapper.readTree(podJson));
+ * PodView pod = PodViewReader.read(parser);  // the parser at the pod's first token
  * pod.serviceAccountName();  // "default" when the pod names none
  * pod.windows();             // true for nodeSelector kubernetes.io/os=windows or spec.os.name=windows
  * }</pre>

@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
  * Fault Tolerance's programmatic API, because annotations cannot be per cluster).
  *
  * <pre>{@code
- * ApiGuard guard = new ApiGuard("prod-eu", LookupSettings.defaults());
+ * ApiGuard guard = new ApiGuard("prod-eu", settings, LookupBulkhead.of(16, 64, settings.budget()),
+ *         LookupListener.NONE);
  * String json = guard.call("GET ServiceAccount shop/api",
  *         () -> client.getOrNull("/api/v1/namespaces/shop/serviceaccounts/api"));
  * }</pre>
@@ -36,14 +37,6 @@ public final class ApiGuard {
     private final LookupListener listener;
     private final LookupBulkhead bulkhead;
     private volatile CircuitBreakerState breakerState = CircuitBreakerState.CLOSED;
-
-    public ApiGuard(String cluster, LookupSettings settings) {
-        this(cluster, settings, LookupListener.NONE);
-    }
-
-    public ApiGuard(String cluster, LookupSettings settings, LookupListener listener) {
-        this(cluster, settings, LookupBulkhead.defaults(), listener);
-    }
 
     /** @param bulkhead this cluster's own: a slow cluster must not take the others' calls */
     public ApiGuard(String cluster, LookupSettings settings, LookupBulkhead bulkhead, LookupListener listener) {

@@ -5,7 +5,7 @@ package dev.podidentity.serviceaccount;
  * every call to that server goes through (so one circuit breaker covers all of them).
  *
  * <pre>{@code
- * ClusterApi api = new ClusterApi("default", client, new ApiGuard("default", settings));
+ * ClusterApi api = new ClusterApi("default", client, guard);
  * }</pre>
  *
  * @param cluster the cluster id, for messages and metrics

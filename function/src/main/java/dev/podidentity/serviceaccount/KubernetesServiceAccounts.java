@@ -12,7 +12,7 @@ import java.util.concurrent.Executor;
  * to zero must not read the whole cluster to answer one pod.
  *
  * <pre>{@code
- * ServiceAccountSource source = new KubernetesServiceAccounts(client, new ApiGuard("default", settings),
+ * ServiceAccountSource source = new KubernetesServiceAccounts(client, guard,
  *         settings, Ticker.systemTicker(), executor);
  * source.find(new ServiceAccountRef("shop", "api"));
  * }</pre>

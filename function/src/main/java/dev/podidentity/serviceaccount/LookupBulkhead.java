@@ -59,11 +59,6 @@ public final class LookupBulkhead {
         return new LookupBulkhead(maxConcurrent, maxQueued, maxWait);
     }
 
-    /** The defaults of {@code pod-identity.lookup.max-concurrent} and {@code .max-queued}. */
-    public static LookupBulkhead defaults() {
-        return of(16, 64, LookupSettings.defaults().budget());
-    }
-
     /**
      * Enters if a call may start now, or after waiting in the queue if there is room in it.
      *

@@ -8,7 +8,7 @@ import io.smallrye.faulttolerance.api.CircuitBreakerState;
  *
  * <pre>{@code
  * LookupListener listener = metrics.cluster("prod-eu");
- * new ApiGuard("prod-eu", settings, listener);
+ * new ApiGuard("prod-eu", settings, LookupBulkhead.of(16, 64, settings.budget()), listener);
  * }</pre>
  */
 public interface LookupListener {

@@ -40,7 +40,7 @@ class AdmissionFuzzTest {
     static final ObjectMapper MAPPER = configured();
 
     /** Every ServiceAccount exists and has a role, so every readable pod is mutated. */
-    static final AdmissionHandler HANDLER = new AdmissionHandler("fuzz", new IdentityResolver(
+    static final AdmissionHandler HANDLER = TestHandlers.of("fuzz", new IdentityResolver(
             IdentitySettings.builder().region("eu-west-1").regionalSts(true).build(),
             ref -> Optional.of(new ServiceAccount(ref, Map.of("eks.amazonaws.com/role-arn",
                     "arn:aws:iam::111122223333:role/fuzz", "eks.amazonaws.com/role-session-name", "pod-name"))),

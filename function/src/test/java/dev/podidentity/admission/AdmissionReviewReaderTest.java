@@ -35,7 +35,7 @@ class AdmissionReviewReaderTest {
             byte[] body = Files.readAllBytes(file);
             AdmissionRequest request = AdmissionReview.request(MAPPER.readValue(body, AdmissionReview.class));
             assertNotNull(request.pod(), file + ": " + request.podProblem());
-            assertEquals(PodViewReader.read(MAPPER.readTree(body).path("request").path("object")), request.pod(),
+            assertEquals(TestJson.pod(MAPPER.readTree(body).path("request").path("object")), request.pod(),
                     file.toString());
         }
     }
@@ -87,7 +87,7 @@ class AdmissionReviewReaderTest {
         assertEquals("last", request.uid());
         assertEquals(List.of("b", "c"), request.pod().containers().stream().map(c -> c.name()).toList());
         assertEquals("y", request.pod().serviceAccountName());
-        assertEquals(PodViewReader.read(MAPPER.readTree(body.replace('\'', '"')).at("/request/object")), request.pod());
+        assertEquals(TestJson.pod(MAPPER.readTree(body.replace('\'', '"')).at("/request/object")), request.pod());
     }
 
     @Test

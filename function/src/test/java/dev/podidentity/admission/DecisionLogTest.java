@@ -62,7 +62,7 @@ class DecisionLogTest {
     static AdmissionHandler handler() {
         ServiceAccountRef ref = new ServiceAccountRef("shop", "api");
         ServiceAccount sa = new ServiceAccount(ref, Map.of("eks.amazonaws.com/role-arn", "arn:aws:iam::111122223333:role/api"));
-        return new AdmissionHandler("prod-eu", new IdentityResolver(IdentitySettings.defaults(),
+        return TestHandlers.logging("prod-eu", new IdentityResolver(IdentitySettings.defaults(),
                 r -> r.equals(ref) ? Optional.of(sa) : Optional.empty(), PodIdentityAssociations.NONE,
                 RoleMappingSource.NONE, () -> 1L));
     }

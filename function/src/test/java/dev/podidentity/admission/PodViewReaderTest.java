@@ -15,30 +15,30 @@ class PodViewReaderTest {
     // Contract: docs/contract.md#service-account
     @Test
     void serviceAccountFallsBackToServiceAccountThenDefault() {
-        assertEquals("a", PodViewReader.read(json("{'spec':{'serviceAccountName':'a','serviceAccount':'b'}}"))
+        assertEquals("a", TestJson.pod(json("{'spec':{'serviceAccountName':'a','serviceAccount':'b'}}"))
                 .serviceAccountName());
-        assertEquals("b", PodViewReader.read(json("{'spec':{'serviceAccount':'b'}}")).serviceAccountName());
-        assertEquals("b", PodViewReader.read(json("{'spec':{'serviceAccountName':'','serviceAccount':'b'}}"))
+        assertEquals("b", TestJson.pod(json("{'spec':{'serviceAccount':'b'}}")).serviceAccountName());
+        assertEquals("b", TestJson.pod(json("{'spec':{'serviceAccountName':'','serviceAccount':'b'}}"))
                 .serviceAccountName());
-        assertEquals("default", PodViewReader.read(json("{'spec':{}}")).serviceAccountName());
+        assertEquals("default", TestJson.pod(json("{'spec':{}}")).serviceAccountName());
     }
 
     // Contract: docs/contract.md#windows
     @Test
     void windowsNeedsTheExactValue() {
-        assertFalse(PodViewReader.read(json("{'spec':{'nodeSelector':{'kubernetes.io/os':'Windows'}}}")).windows());
-        assertTrue(PodViewReader.read(json("{'spec':{'os':{'name':'windows'}}}")).windows());
+        assertFalse(TestJson.pod(json("{'spec':{'nodeSelector':{'kubernetes.io/os':'Windows'}}}")).windows());
+        assertTrue(TestJson.pod(json("{'spec':{'os':{'name':'windows'}}}")).windows());
     }
 
     // Contract: docs/contract.md#denials
     @Test
     void aPodThatCannotBePatchedIsRefusedWithTheFieldNamed() {
         UnreadablePodException containers = assertThrows(UnreadablePodException.class,
-                () -> PodViewReader.read(json("{'spec':{'containers':{'name':'a'}}}")));
+                () -> TestJson.pod(json("{'spec':{'containers':{'name':'a'}}}")));
         UnreadablePodException env = assertThrows(UnreadablePodException.class,
-                () -> PodViewReader.read(json("{'spec':{'containers':[{'name':'a','env':'x'}]}}")));
+                () -> TestJson.pod(json("{'spec':{'containers':[{'name':'a','env':'x'}]}}")));
         UnreadablePodException noSpec = assertThrows(UnreadablePodException.class,
-                () -> PodViewReader.read(json("{'metadata':{}}")));
+                () -> TestJson.pod(json("{'metadata':{}}")));
 
         assertEquals("spec.containers must be an array, was an object", containers.getMessage());
         assertEquals("spec.containers[0].env must be an array, was a string", env.getMessage());
@@ -47,7 +47,7 @@ class PodViewReaderTest {
 
     @Test
     void envEntriesWithoutANameAreIgnoredNotFatal() {
-        PodView pod = PodViewReader.read(json("{'spec':{'containers':[{'name':'a','env':[{'value':'x'},{'name':'AWS_B'}]}]}}"));
+        PodView pod = TestJson.pod(json("{'spec':{'containers':[{'name':'a','env':[{'value':'x'},{'name':'AWS_B'}]}]}}"));
 
         assertEquals(java.util.Set.of("AWS_B"), pod.containers().get(0).envNames());
     }
@@ -56,7 +56,7 @@ class PodViewReaderTest {
     void onlyTheEnvNamesTheRulesCanAskAboutAreKept() throws Exception {
         String pod = "{'spec':{'containers':[{'name':'a','env':[{'name':'AWS'},{'name':'AWS_REGION'},{'name':'DB_URL'},"
                 + "{'name':'aws_region'},{'name':'AWS_ROLE_ARN','value':'x'}]}]}}";
-        PodView.Container fromTree = PodViewReader.read(json(pod)).containers().get(0);
+        PodView.Container fromTree = TestJson.pod(json(pod)).containers().get(0);
         PodView.Container fromBytes;
         try (var parser = dev.podidentity.TestJson.MAPPER.createParser(pod.replace('\'', '"'))) {
             parser.nextToken();
@@ -76,7 +76,7 @@ class PodViewReaderTest {
                     + "{'serviceAccountToken':" + value + ",'configMap':{'name':'x'}},"
                     + "{'serviceAccountToken':{'path':'other'}}]}}],"
                     + "'containers':[{'name':'a','env':[{'name':'AWS_REGION'}]}]}}";
-            PodView fromTree = PodViewReader.read(json(pod));
+            PodView fromTree = TestJson.pod(json(pod));
             PodView fromBytes;
             try (var parser = dev.podidentity.TestJson.MAPPER.createParser(pod.replace('\'', '"'))) {
                 parser.nextToken();

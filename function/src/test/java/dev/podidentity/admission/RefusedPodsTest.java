@@ -27,7 +27,7 @@ class RefusedPodsTest {
 
     final List<ServiceAccountRef> lookedUp = new ArrayList<>();
     final List<Decision> decisions = new ArrayList<>();
-    final AdmissionHandler handler = new AdmissionHandler("test", new IdentityResolver(IdentitySettings.defaults(),
+    final AdmissionHandler handler = TestHandlers.of("test", new IdentityResolver(IdentitySettings.defaults(),
             ref -> {
                 lookedUp.add(ref);
                 return Optional.empty();

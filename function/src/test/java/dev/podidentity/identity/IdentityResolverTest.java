@@ -2,8 +2,7 @@ package dev.podidentity.identity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.podidentity.admission.JsonPatchWriter;
-import dev.podidentity.admission.PodViewReader;
+import dev.podidentity.admission.TestJson;
 import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.config.RoleSessionNameMode;
 import dev.podidentity.mutation.CredentialMode;
@@ -63,7 +62,7 @@ class IdentityResolverTest {
     }
 
     static PodView pod(String serviceAccount, String annotations) {
-        return PodViewReader.read(json("{'metadata':{'name':'p','annotations':{" + annotations + "}},"
+        return TestJson.pod(json("{'metadata':{'name':'p','annotations':{" + annotations + "}},"
                 + "'spec':{'serviceAccountName':'" + serviceAccount + "','containers':[{'name':'a'}]}}"));
     }
 
@@ -273,12 +272,12 @@ class IdentityResolverTest {
     void thePodIdentityLabelKeepsItsPrefixWhateverTheAnnotationPrefix() throws Exception {
         serviceAccount("sa", Map.of());
         JsonNode input = json("{'metadata':{'name':'p'},'spec':{'serviceAccountName':'sa','containers':[{'name':'a'}]}}");
-        PodView pod = PodViewReader.read(input);
+        PodView pod = TestJson.pod(input);
         Identity identity = resolve(IdentitySettings.builder().annotationPrefix("corp.example").build(),
                 associations("{\"identities\":[{\"namespace\":\"ns\",\"serviceAccount\":\"sa\"}]}"), pod)
                 .identity();
 
-        JsonNode mutated = applyPatch(JsonPatchWriter.write(PodMutator.mutate(pod, identity).ops()), input);
+        JsonNode mutated = applyPatch(TestJson.patch(PodMutator.mutate(pod, identity).ops()), input);
 
         assertEquals("{\"eks.amazonaws.com/pod-identity\":\"enabled\"}", mutated.at("/metadata/labels").toString());
     }

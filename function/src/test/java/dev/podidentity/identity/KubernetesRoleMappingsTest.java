@@ -1,5 +1,6 @@
 package dev.podidentity.identity;
 
+import dev.podidentity.serviceaccount.TestGuards;
 import dev.podidentity.serviceaccount.TestClients;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -55,7 +56,7 @@ class KubernetesRoleMappingsTest {
 
     RoleMappings current() {
         LookupSettings settings = TestLookupSettings.UNHURRIED;
-        return new KubernetesRoleMappings(client, new ApiGuard("test", settings), "eks", "pod-identity-webhook",
+        return new KubernetesRoleMappings(client, TestGuards.of("test", settings), "eks", "pod-identity-webhook",
                 settings, Ticker.systemTicker(), executor).current();
     }
 

@@ -1,12 +1,12 @@
 package dev.podidentity.mutation;
 
+import dev.podidentity.admission.TestJson;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.podidentity.admission.JsonPatchWriter;
-import dev.podidentity.admission.PodViewReader;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -49,9 +49,9 @@ class PodMutatorProperties {
 
     @Property(tries = 400)
     void thePatchAppliesKeepsEveryFieldAndTouchesOnlyAllowedPaths(@ForAll("cases") Case c) {
-        Mutation mutation = PodMutator.mutate(PodViewReader.read(c.pod()), c.identity());
+        Mutation mutation = PodMutator.mutate(TestJson.pod(c.pod()), c.identity());
 
-        JsonNode result = applyPatch(JsonPatchWriter.write(mutation.ops()), c.pod());
+        JsonNode result = applyPatch(TestJson.patch(mutation.ops()), c.pod());
 
         assertKeptEverything(c.pod(), result, "");
         for (PatchOp op : mutation.ops()) {
@@ -62,15 +62,15 @@ class PodMutatorProperties {
 
     @Property(tries = 400)
     void runningOnItsOwnOutputYieldsNoPatch(@ForAll("cases") Case c) {
-        JsonNode once = applyPatch(JsonPatchWriter.write(PodMutator.mutate(PodViewReader.read(c.pod()), c.identity())
+        JsonNode once = applyPatch(TestJson.patch(PodMutator.mutate(TestJson.pod(c.pod()), c.identity())
                 .ops()), c.pod());
 
-        assertEquals(List.of(), PodMutator.mutate(PodViewReader.read(once), c.identity()).ops());
+        assertEquals(List.of(), PodMutator.mutate(TestJson.pod(once), c.identity()).ops());
     }
 
     @Property(tries = 400)
     void unselectedContainersAreLeftAsTheyWere(@ForAll("cases") Case c) {
-        JsonNode result = applyPatch(JsonPatchWriter.write(PodMutator.mutate(PodViewReader.read(c.pod()), c.identity())
+        JsonNode result = applyPatch(TestJson.patch(PodMutator.mutate(TestJson.pod(c.pod()), c.identity())
                 .ops()), c.pod());
 
         for (String array : List.of("initContainers", "containers")) {
@@ -85,11 +85,11 @@ class PodMutatorProperties {
 
     @Property(tries = 200)
     void everySelectedContainerEndsUpWithCredentialsOrWasLeftByTheQuirk(@ForAll("cases") Case c) {
-        Mutation mutation = PodMutator.mutate(PodViewReader.read(c.pod()), c.identity());
+        Mutation mutation = PodMutator.mutate(TestJson.pod(c.pod()), c.identity());
         if (!mutation.changesPod() && !mutation.warnings().isEmpty()) {
             return; // a conflicting volume leaves the pod as it was, with a warning
         }
-        JsonNode result = applyPatch(JsonPatchWriter.write(mutation.ops()), c.pod());
+        JsonNode result = applyPatch(TestJson.patch(mutation.ops()), c.pod());
         String credential = c.identity().mode().credentialVariable();
         String tokenFile = c.identity().mode().tokenFileVariable();
         for (String array : List.of("initContainers", "containers")) {
@@ -105,10 +105,10 @@ class PodMutatorProperties {
 
     @Property(tries = 200)
     void theSameInputGivesTheSamePatch(@ForAll("cases") Case c) {
-        PodView pod = PodViewReader.read(c.pod());
+        PodView pod = TestJson.pod(c.pod());
 
-        assertEquals(new String(JsonPatchWriter.write(PodMutator.mutate(pod, c.identity()).ops())),
-                new String(JsonPatchWriter.write(PodMutator.mutate(pod, c.identity()).ops())));
+        assertEquals(new String(TestJson.patch(PodMutator.mutate(pod, c.identity()).ops())),
+                new String(TestJson.patch(PodMutator.mutate(pod, c.identity()).ops())));
     }
 
     static Identity identity(Random random) {

@@ -1,10 +1,10 @@
 package dev.podidentity.mutation;
 
+import dev.podidentity.admission.TestJson;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.podidentity.admission.JsonPatchWriter;
-import dev.podidentity.admission.PodViewReader;
 
 import org.junit.jupiter.api.Test;
 
@@ -36,8 +36,8 @@ class PodMutatorTest {
 
     /** Mutates the pod and returns the patched pod (asserting that nothing of the input was lost). */
     static JsonNode mutated(JsonNode pod, Identity identity) {
-        Mutation mutation = PodMutator.mutate(PodViewReader.read(pod), identity);
-        JsonNode result = applyPatch(JsonPatchWriter.write(mutation.ops()), pod);
+        Mutation mutation = PodMutator.mutate(TestJson.pod(pod), identity);
+        JsonNode result = applyPatch(TestJson.patch(mutation.ops()), pod);
         assertKeptEverything(pod, result, "");
         return result;
     }
@@ -169,7 +169,7 @@ class PodMutatorTest {
     void aSameNameVolumeOfAnotherTypeLeavesThePodUnmutatedWithAWarning() {
         ObjectNode input = json("{'spec':{'volumes':[{'name':'aws-iam-token','emptyDir':{}}],'containers':[{'name':'a'}]}}");
 
-        Mutation mutation = PodMutator.mutate(PodViewReader.read(input), IRSA);
+        Mutation mutation = PodMutator.mutate(TestJson.pod(input), IRSA);
 
         assertFalse(mutation.changesPod());
         assertEquals(1, mutation.warnings().size());
@@ -194,7 +194,7 @@ class PodMutatorTest {
         ObjectNode input = json("{'spec':{'volumes':[{'name':'istio-token','emptyDir':{}}],'containers':[{'name':'a',"
                 + "'volumeMounts':[{'name':'istio-token','mountPath':'" + MOUNT + "'}]}]}}");
 
-        Mutation mutation = PodMutator.mutate(PodViewReader.read(input), IRSA);
+        Mutation mutation = PodMutator.mutate(TestJson.pod(input), IRSA);
         JsonNode pod = mutated(input, IRSA);
 
         assertEquals(1, pod.at("/spec/containers/0/volumeMounts").size(), "no second mount at the same path");
@@ -286,7 +286,7 @@ class PodMutatorTest {
     void containersNamedInSkipContainersButAbsentAreReported() {
         Identity identity = IRSA.withContainers(ContainerSelector.parse("istio-proxy", null));
 
-        Mutation mutation = PodMutator.mutate(PodViewReader.read(podWithContainer("{'name':'app'}")), identity);
+        Mutation mutation = PodMutator.mutate(TestJson.pod(podWithContainer("{'name':'app'}")), identity);
 
         assertEquals(List.of("container istio-proxy named in skip-containers or include-containers is not in this pod"),
                 mutation.warnings());
@@ -421,7 +421,7 @@ class PodMutatorTest {
             for (String podJson : pods) {
                 JsonNode once = mutated(json(podJson), identity);
 
-                Mutation again = PodMutator.mutate(PodViewReader.read(once), identity);
+                Mutation again = PodMutator.mutate(TestJson.pod(once), identity);
 
                 assertEquals(List.of(), again.ops(), identity.mode() + " " + podJson);
             }
@@ -433,8 +433,8 @@ class PodMutatorTest {
     void theSameInputAlwaysGivesTheSamePatch() {
         ObjectNode input = json("{'spec':{'initContainers':[{'name':'i'}],'containers':[{'name':'a'},{'name':'b'}]}}");
 
-        byte[] first = JsonPatchWriter.write(PodMutator.mutate(PodViewReader.read(input), IRSA.withRegion("r")).ops());
-        byte[] second = JsonPatchWriter.write(PodMutator.mutate(PodViewReader.read(input), IRSA.withRegion("r")).ops());
+        byte[] first = TestJson.patch(PodMutator.mutate(TestJson.pod(input), IRSA.withRegion("r")).ops());
+        byte[] second = TestJson.patch(PodMutator.mutate(TestJson.pod(input), IRSA.withRegion("r")).ops());
 
         assertEquals(new String(first), new String(second));
     }
@@ -445,7 +445,7 @@ class PodMutatorTest {
         ObjectNode input = json("{'metadata':{'labels':{}},'spec':{'volumes':[],'initContainers':[{'name':'i','env':[],"
                 + "'volumeMounts':[]}],'containers':[{'name':'a'}]}}");
 
-        Mutation mutation = PodMutator.mutate(PodViewReader.read(input), Identity.podIdentity(AGENT, PI_TOKEN).withRegion("r"));
+        Mutation mutation = PodMutator.mutate(TestJson.pod(input), Identity.podIdentity(AGENT, PI_TOKEN).withRegion("r"));
 
         Set<String> allowed = Set.of("/metadata/labels/eks.amazonaws.com~1pod-identity", "/spec/volumes/-",
                 "/spec/initContainers/0/env/-", "/spec/initContainers/0/volumeMounts/-", "/spec/containers/0/env",

@@ -5,6 +5,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 
+import dev.podidentity.admission.TestHandlers;
 import dev.podidentity.FakeTicker;
 import dev.podidentity.TestJson;
 import dev.podidentity.admission.AdmissionHandler;
@@ -103,11 +104,11 @@ class ApiFaultTest {
     }
 
     AdmissionHandler handler(LookupFailurePolicy policy, LookupSettings settings) {
-        guard = new ApiGuard("test", settings);
+        guard = TestGuards.of("test", settings);
         ServiceAccountSource source = new KubernetesServiceAccounts(client, guard, settings, ticker, executor);
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.builder().onLookupFailure(policy).build(),
                 source, PodIdentityAssociations.NONE, RoleMappingSource.NONE, (java.util.random.RandomGenerator) () -> 4L);
-        return new AdmissionHandler("test", resolver);
+        return TestHandlers.logging("test", resolver);
     }
 
     record Timed(AdmissionReviewAnswer.Response response, long millis) {

@@ -1,5 +1,6 @@
 package dev.podidentity.serviceaccount;
 
+import dev.podidentity.admission.TestHandlers;
 import dev.podidentity.FakeTicker;
 import dev.podidentity.TestJson;
 import dev.podidentity.admission.AdmissionHandler;
@@ -85,7 +86,7 @@ class LookupBulkheadTest {
                         liveLookupTasks.decrementAndGet();
                     }
                 }), listener);
-        return new AdmissionHandler("test", new IdentityResolver(
+        return TestHandlers.logging("test", new IdentityResolver(
                 IdentitySettings.builder().onLookupFailure(policy).build(), lookup::get, PodIdentityAssociations.NONE, RoleMappingSource.NONE, () -> 4L));
     }
 
