@@ -294,8 +294,8 @@ public interface PodIdentityConfig {
 
         /**
          * How long an authenticated admission waits for room in the in-flight budget before it is
-         * answered 429. Waiting admissions hold their headers only, and room is given to the
-         * clusters in turn, oldest first within each.
+         * answered 429. Waiting admissions hold their headers and, over HTTP/2, what of their
+         * bodies has come, unread; room is given to the clusters in turn, oldest first within each.
          */
         @WithDefault("2s")
         Duration maxQueueWait();

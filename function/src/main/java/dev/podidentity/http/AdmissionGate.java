@@ -104,7 +104,8 @@ public class AdmissionGate {
             found(ctx, id, found.getNow(null), null);
             return;
         }
-        // Its Secret is being read: the request stays paused, holding its headers only.
+        // Its Secret is being read: the request stays paused, holding its headers (and, over HTTP/2,
+        // what of its body has come).
         Context context = Vertx.currentContext();
         found.whenComplete((registration, failure) -> context.runOnContext(v -> found(ctx, id, registration, failure)));
     }

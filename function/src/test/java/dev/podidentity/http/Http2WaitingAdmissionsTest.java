@@ -1,0 +1,152 @@
+package dev.podidentity.http;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Admissions that wait for room in the in-flight budget over HTTP/2 do not hold up the body of the
+ * admission that has room, on the same connection: their bodies arrive and sit unread, and HTTP/2
+ * counts them against the window the connection's streams share ({@link Http2FlowControl}).
+ *
+ * <p>The cluster's share holds one admission. One admission takes it and keeps its body open; then
+ * more admissions than the protocol's default connection window holds send their bodies and wait.
+ * Only then does the first send its last byte: it must arrive, be answered, and give the room to the
+ * next. Every deadline in the profile is a bound for a stuck test, far beyond what it takes.
+ */
+// Contract: docs/contract.md#limits
+@QuarkusTest
+@TestProfile(Http2WaitingAdmissionsTest.OneAdmissionAtATime.class)
+class Http2WaitingAdmissionsTest {
+
+    /** Bodies of the waiting admissions together: well past HTTP/2's default window of 65,535 bytes. */
+    static final int WAITING = 24;
+    static final int PADDED_TO = 8 * 1024;
+
+    public static class OneAdmissionAtATime implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("pod-identity.limits.max-in-flight-bytes-per-cluster", "16K",
+                    "pod-identity.limits.max-queue-wait", "120s",
+                    "pod-identity.limits.body-timeout", "120s");
+        }
+    }
+
+    @Test
+    void theConnectionWindowHoldsEveryStreamsWindow() {
+        io.vertx.core.http.HttpServerOptions options = new io.vertx.core.http.HttpServerOptions();
+        options.getInitialSettings().setMaxConcurrentStreams(100);
+
+        Http2FlowControl.widen(options);
+
+        assertEquals(100 * 65_535, options.getHttp2ConnectionWindowSize());
+    }
+
+    @Test
+    void theAdmissionHoldingRoomGetsItsBodyPastTheWaitingOnesOnTheSameConnection() throws Exception {
+        String review = Files.readString(Path.of("../examples/irsa-pod.json"));
+        String padded = review + " ".repeat(PADDED_TO - review.length());
+        URI mutate = URI.create("http://localhost:" + RestAssured.port + "/mutate");
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        HttpResponse<String> upgraded = client.send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + RestAssured.port + "/q/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(HttpClient.Version.HTTP_2, upgraded.version(), "the test needs an HTTP/2 connection");
+
+        CompletableFuture<Void> lastByte = new CompletableFuture<>();
+        CompletableFuture<Void> holding = new CompletableFuture<>();
+        CompletableFuture<HttpResponse<String>> holder = client.sendAsync(post(mutate,
+                new Counted(padded, lastByte, holding, new AtomicLong())), HttpResponse.BodyHandlers.ofString());
+        holding.get(60, TimeUnit.SECONDS);
+
+        AtomicLong sent = new AtomicLong();
+        List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+        for (int i = 0; i < WAITING; i++) {
+            waiting.add(client.sendAsync(post(mutate, new Counted(padded, CompletableFuture.completedFuture(null),
+                    new CompletableFuture<>(), sent)), HttpResponse.BodyHandlers.ofString()));
+        }
+        // The waiting bodies have gone out as far as the connection lets them: the client hands
+        // nothing more over for a while.
+        long before;
+        do {
+            before = sent.get();
+            Thread.sleep(500);
+        } while (sent.get() != before || before < 65_535);
+        lastByte.complete(null);
+
+        HttpResponse<String> answered = holder.get(60, TimeUnit.SECONDS);
+        assertEquals(200, answered.statusCode(), answered.body());
+        assertTrue(answered.body().contains("\"patch\""), answered.body());
+        for (CompletableFuture<HttpResponse<String>> call : waiting) {
+            HttpResponse<String> response = call.get(60, TimeUnit.SECONDS);
+            assertEquals(200, response.statusCode(), response.body());
+        }
+    }
+
+    static HttpRequest post(URI uri, Counted body) {
+        return HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.fromPublisher(body, body.length())).build();
+    }
+
+    /**
+     * Sends {@code text}, adding what it hands over to {@code sent}; all but its last byte at once
+     * ({@code started} then completes), that byte when {@code end} completes.
+     */
+    private record Counted(String text, CompletableFuture<Void> end, CompletableFuture<Void> started, AtomicLong sent)
+            implements Flow.Publisher<ByteBuffer> {
+
+        long length() {
+            return text.getBytes(StandardCharsets.UTF_8).length;
+        }
+
+        @Override
+        public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            subscriber.onSubscribe(new Flow.Subscription() {
+                int next;
+
+                @Override
+                public synchronized void request(long n) {
+                    if (next > 0) {
+                        return;
+                    }
+                    next = 1;
+                    subscriber.onNext(ByteBuffer.wrap(bytes, 0, bytes.length - 1));
+                    sent.addAndGet(bytes.length - 1);
+                    started.complete(null);
+                    end.thenRunAsync(() -> {
+                        subscriber.onNext(ByteBuffer.wrap(bytes, bytes.length - 1, 1));
+                        sent.incrementAndGet();
+                        subscriber.onComplete();
+                    });
+                }
+
+                @Override
+                public void cancel() {
+                }
+            });
+        }
+    }
+}
