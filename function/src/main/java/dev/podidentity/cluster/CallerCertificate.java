@@ -40,7 +40,7 @@ import javax.security.auth.x500.X500Principal;
  * <p>A chain is validated once per TLS session: the verdict is kept in the session, for the CA
  * file's content it was made with, so the requests of one connection cost one validation.
  */
-public final class CallerCertificate {
+final class CallerCertificate {
 
     private static final String SESSION_KEY = "pod-identity.caller-certificate.";
 

@@ -26,7 +26,7 @@ import java.util.List;
  * tokens.accepts(httpRequest.getHeader("Authorization")); // "Bearer <token>"
  * }</pre>
  */
-public final class CallerTokens {
+final class CallerTokens {
 
     private static final Logger LOG = Logger.getLogger(CallerTokens.class);
     private static final String BEARER = "Bearer ";

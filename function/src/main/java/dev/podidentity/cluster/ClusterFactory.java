@@ -54,7 +54,7 @@ import java.util.random.RandomGenerator;
  * <p>Building connects to nothing: the first lookup does.
  */
 @Singleton
-public class ClusterFactory {
+class ClusterFactory {
 
     private static final Logger LOG = Logger.getLogger(ClusterFactory.class);
 

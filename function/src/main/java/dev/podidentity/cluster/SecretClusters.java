@@ -49,7 +49,7 @@ import java.util.concurrent.ExecutorService;
  * keeps the same registration, so that its cluster keeps its client and caches.
  */
 @ApplicationScoped
-public class SecretClusters {
+class SecretClusters {
 
     private static final Logger LOG = Logger.getLogger(SecretClusters.class);
     private static final ObjectMapper JSON = new ObjectMapper();

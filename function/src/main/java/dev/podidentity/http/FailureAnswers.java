@@ -31,7 +31,7 @@ import java.nio.channels.ClosedChannelException;
  * }</pre>
  */
 @ApplicationScoped
-public class FailureAnswers {
+class FailureAnswers {
 
     private static final Logger LOG = Logger.getLogger(FailureAnswers.class);
 

@@ -24,7 +24,7 @@ import jakarta.inject.Singleton;
  * hold is still bounded by their declared lengths, which the in-flight budget bounds per cluster.
  */
 @Singleton
-public class Http2FlowControl implements HttpServerOptionsCustomizer {
+class Http2FlowControl implements HttpServerOptionsCustomizer {
 
     @Override
     public void customizeHttpServer(HttpServerOptions options) {

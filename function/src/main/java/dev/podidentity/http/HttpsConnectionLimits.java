@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * it is bounded by the CPU the handshakes cost, which none of this changes.
  */
 @Singleton
-public class HttpsConnectionLimits implements HttpServerOptionsCustomizer {
+class HttpsConnectionLimits implements HttpServerOptionsCustomizer {
 
     private final long handshakeTimeoutMs;
     private final long quietTimeoutMs;

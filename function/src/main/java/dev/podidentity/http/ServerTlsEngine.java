@@ -42,7 +42,7 @@ import javax.net.ssl.X509TrustManager;
  * default, are served as before.
  */
 @Singleton
-public class ServerTlsEngine implements HttpServerOptionsCustomizer {
+class ServerTlsEngine implements HttpServerOptionsCustomizer {
 
     private static final Logger LOG = Logger.getLogger(ServerTlsEngine.class);
 

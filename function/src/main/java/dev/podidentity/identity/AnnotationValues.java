@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * AnnotationValues.parseSeconds("3600");  // Optional[3600]
  * }</pre>
  */
-public final class AnnotationValues {
+final class AnnotationValues {
 
     /** What an IAM role ARN looks like; a value that does not match is injected with a warning. */
     public static final Pattern ROLE_ARN = Pattern.compile("^arn:aws[a-z0-9-]*:iam::\\d{12}:role/[\\w+=,.@/-]+$");

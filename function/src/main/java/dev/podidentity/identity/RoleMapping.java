@@ -13,5 +13,5 @@ package dev.podidentity.identity;
  * @param regionalSts whether to inject {@code AWS_STS_REGIONAL_ENDPOINTS}, or {@code null}
  * @param tokenExpiration the token lifetime in seconds, or {@code null}
  */
-public record RoleMapping(String roleArn, String audience, Boolean regionalSts, Long tokenExpiration) {
+record RoleMapping(String roleArn, String audience, Boolean regionalSts, Long tokenExpiration) {
 }

@@ -40,7 +40,7 @@ import java.util.Optional;
  * case-insensitively, as Go's JSON decoding does. Invalid entries are skipped with a log line and
  * never stop the others.
  */
-public final class RoleMappings {
+final class RoleMappings {
 
     public static final RoleMappings EMPTY = new RoleMappings(Map.of(), List.of(), Map.of());
 

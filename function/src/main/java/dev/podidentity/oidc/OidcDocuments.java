@@ -25,7 +25,7 @@ import java.util.List;
  * @param issuer the issuer URL, equal to the API server's {@code --service-account-issuer}
  * @param keys the public keys that verify the cluster's tokens
  */
-public record OidcDocuments(String issuer, List<PublicKey> keys) {
+record OidcDocuments(String issuer, List<PublicKey> keys) {
 
     /** Where the JWKS lives below the issuer, as on the API server. */
     public static final String JWKS_PATH = "/openid/v1/jwks";

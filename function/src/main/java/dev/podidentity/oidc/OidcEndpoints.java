@@ -51,7 +51,7 @@ import java.util.concurrent.ExecutorService;
  * and never cached.
  */
 @ApplicationScoped
-public class OidcEndpoints {
+class OidcEndpoints {
 
     static final String CACHE_CONTROL = "public, max-age=3600";
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();

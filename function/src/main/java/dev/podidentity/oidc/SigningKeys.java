@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * SigningKeys.keyId(keys.get(0)); // "kIr0hY…"
  * }</pre>
  */
-public final class SigningKeys {
+final class SigningKeys {
 
     private static final Pattern PEM = Pattern.compile(
             "-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");

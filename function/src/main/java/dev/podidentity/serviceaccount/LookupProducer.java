@@ -28,7 +28,7 @@ import java.util.concurrent.Executors;
  * the cluster's first use.
  */
 @ApplicationScoped
-public class LookupProducer {
+class LookupProducer {
 
     @Produces
     @Singleton

@@ -8,7 +8,7 @@ package dev.podidentity.serviceaccount;
  * throw new RefusedApiException("GET ServiceAccount shop/api: HTTP 403 ...", e);
  * }</pre>
  */
-public final class RefusedApiException extends LookupFailedException {
+final class RefusedApiException extends LookupFailedException {
     private static final long serialVersionUID = 1L;
 
     public RefusedApiException(String message, Throwable cause) {

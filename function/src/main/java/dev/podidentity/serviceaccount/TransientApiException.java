@@ -7,7 +7,7 @@ package dev.podidentity.serviceaccount;
  * throw new TransientApiException("GET ServiceAccount shop/api: HTTP 503 from the API server", e);
  * }</pre>
  */
-public final class TransientApiException extends LookupFailedException {
+final class TransientApiException extends LookupFailedException {
     private static final long serialVersionUID = 1L;
 
     public TransientApiException(String message, Throwable cause) {

@@ -47,7 +47,7 @@ import java.util.concurrent.TimeUnit;
  * ({@link ClusterMetrics#ADMISSIONS}), so that no admission calls into this class.
  */
 @Singleton
-public class DeferredJvmMetrics {
+class DeferredJvmMetrics {
 
     /** How long after the first decision the meters are bound. */
     public static final Duration AFTER_FIRST_DECISION = Duration.ofSeconds(1);
