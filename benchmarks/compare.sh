@@ -41,7 +41,11 @@
 # in the API server), AOT (1; 0: no AOT cache variant, no training), LOAD_RATE (1000) and
 # LOAD_SECONDS (100; 0 skips the admissions and the second RSS), RATES ("250 500 1000"),
 # SECONDS_PER_RATE (30), SATURATION_SECONDS (20), WARM_UP_SECONDS (10), SKIP_LOAD=1 (no load.sh
-# phase), START_TIMEOUT (60 s for a first patch), OUT (benchmarks/target/compare).
+# phase), START_TIMEOUT (60 s for a first patch), OUT (benchmarks/target/compare; absolute),
+# FUNCTION_OPTS (more JVM options for the packaged function's runs, e.g. -Dpod-identity.limits.…).
+# Each memory phase's raw results stay in OUT/admissions-<webhook>.bin; answers per second, with the
+# vegeta lib.sh builds: ~/.cache/pod-identity-soak/bin/vegeta encode --to json <
+#   OUT/admissions-function-aot.bin | benchmarks/compare/per-second.py
 # Needs Go (the reference, vegeta, kube-apiserver and etcd from the Go module proxy, cached), the JDK
 # the wrapper uses, openssl, curl, python3 and taskset.
 set -euo pipefail
@@ -181,8 +185,8 @@ start() {
   case $1 in
     reference) start_reference "$2" ;;
     function) start_function "$2" "$image_flags" ;;
-    function-aot) start_function "$2" "$aot_flag $image_flags" ;;
-    function-deployment) start_function "$2" "$aot_flag $deployment_flags" ;;
+    function-aot) start_function "$2" "$aot_flag $image_flags ${FUNCTION_OPTS:-}" ;;
+    function-deployment) start_function "$2" "$aot_flag $deployment_flags ${FUNCTION_OPTS:-}" ;;
   esac
   pids+=("$pid")
 }
@@ -289,7 +293,8 @@ for name in $load_webhooks; do
     echo "$name: $((load_rate * load_seconds)) admissions at $load_rate/s" >&2
     printf 'POST https://127.0.0.1:%s/mutate\nContent-Type: application/json\n@%s\n\n' "$port" "$review" > "$work/targets"
     "$vegeta" attack -targets="$work/targets" -root-certs="$work/tls.crt" -rate="$load_rate" \
-      -duration="${load_seconds}s" -timeout=10s | "$vegeta" report -type=json > "$out/admissions-$name.json"
+      -duration="${load_seconds}s" -timeout=10s | tee "$out/admissions-$name.bin" |
+      "$vegeta" report -type=json > "$out/admissions-$name.json"
     still_patches || die "$name no longer patches after the admissions: HTTP $code $(cat "$work/answer.json" 2> /dev/null)"
     # The function refuses with 429 what exceeds its in-flight byte limit (docs/contract.md#limits).
     record after "$name" "$rss_start" "$(rss)" "$(python3 -c 'import json, sys

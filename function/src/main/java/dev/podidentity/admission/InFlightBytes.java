@@ -170,6 +170,23 @@ public final class InFlightBytes {
         return DECIDED;
     }
 
+    /**
+     * Reserves the weight for a cluster if it fits now (within the cluster's cap, and no admission
+     * of the cluster waits), and never waits.
+     *
+     * @return true when reserved: give it back with {@link #release(String, long)}
+     */
+    public boolean tryReserve(String cluster, long weight) {
+        long bytes = Math.min(weight, perCluster);
+        synchronized (this) {
+            if (waiting.containsKey(cluster) || !fits(cluster, bytes)) {
+                return false;
+            }
+            take(cluster, bytes);
+            return true;
+        }
+    }
+
     /** Gives back what {@link #reserve} reserved for the cluster, and gives room to those waiting. */
     public void release(String cluster, long weight) {
         long bytes = Math.min(weight, perCluster);

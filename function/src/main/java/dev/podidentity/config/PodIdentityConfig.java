@@ -293,11 +293,15 @@ public interface PodIdentityConfig {
         MemorySize maxInFlightBytesPerCluster();
 
         /**
-         * How long an authenticated admission waits for room in the in-flight budget before it is
-         * answered 429. Waiting admissions hold their headers and, over HTTP/2, what of their
-         * bodies has come, unread; room is given to the clusters in turn, oldest first within each.
+         * How long an authenticated admission that finds no room in the in-flight budget waits for
+         * it before it is answered 429; 0, the default, answers it at once. Waiting admissions hold
+         * their headers and, over HTTP/2, what of their bodies has come, unread; room is given to
+         * the clusters in turn, oldest first within each. Off by default: sent more than a cold
+         * function serves, over HTTP/2, a function whose admissions waited did not catch up while the
+         * load lasted, and one that refused them at once did within seconds
+         * (benchmarks/README.md, "Overload at a cold start").
          */
-        @WithDefault("2s")
+        @WithDefault("0s")
         Duration maxQueueWait();
 
         /**

@@ -78,7 +78,7 @@ public class AdmissionGate {
         this.failures = failures;
         this.maxBodyBytes = maxBody.asLongValue();
         this.bodyTimeoutMs = Math.max(1, config.limits().bodyTimeout().toMillis());
-        this.maxQueueWaitMs = Math.max(1, config.limits().maxQueueWait().toMillis());
+        this.maxQueueWaitMs = Math.max(0, config.limits().maxQueueWait().toMillis());
     }
 
     void install(@Observes Router router) {
@@ -146,9 +146,16 @@ public class AdmissionGate {
         reserve(ctx, id);
     }
 
-    /** Reserves the request's weight for its cluster, waiting up to the queue limit; then reads on. */
+    /**
+     * Reserves the request's weight for its cluster, at once or, with a {@code max-queue-wait}, after
+     * waiting up to it; then reads on.
+     */
     private void reserve(RoutingContext ctx, String cluster) {
         long weight = InFlightBytes.weightOf(declaredLength(ctx));
+        if (maxQueueWaitMs == 0) {
+            reserved(ctx, cluster, weight, inFlight.tryReserve(cluster, weight));
+            return;
+        }
         Context context = Vertx.currentContext();
         InFlightBytes.Ticket ticket = inFlight.reserve(cluster, weight, reserved -> {
             if (Vertx.currentContext() == context) {

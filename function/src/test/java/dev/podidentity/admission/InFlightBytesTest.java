@@ -38,6 +38,21 @@ class InFlightBytesTest {
         assertEquals(0, budget.available());
     }
 
+    // Contract: docs/contract.md#limits
+    @Test
+    void withoutWaitingAnAdmissionPastItsShareIsRefusedAtOnceAndAnotherClusterIsServed() {
+        InFlightBytes budget = InFlightBytes.of(8 * W, 2 * W);
+        assertTrue(budget.tryReserve("greedy", W));
+        assertTrue(budget.tryReserve("greedy", W));
+
+        assertFalse(budget.tryReserve("greedy", W), "past its share: refused at once");
+        assertTrue(budget.tryReserve("other", W), "another cluster is served beside it");
+
+        budget.release("greedy", W);
+        assertTrue(budget.tryReserve("greedy", W), "room given back is room again");
+        assertEquals(3 * W, budget.held("greedy") + budget.held("other"));
+    }
+
     @Test
     void oneClusterHoldsAtMostItsShareAndAnotherIsServedBesideIt() {
         InFlightBytes budget = InFlightBytes.of(8 * W, 2 * W);
