@@ -13,8 +13,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 
 import static dev.podidentity.Eventually.eventually;
@@ -112,39 +109,6 @@ class Http2CancellationTest {
             assertTrue(answered.body().contains("\"patch\""), answered.body());
             assertEquals(HttpClient.Version.HTTP_2, answered.version());
             assertFalse(log.contains("RST frames"), "the connection was closed for its resets");
-        }
-    }
-
-    /**
-     * Sends {@code text} but its last byte, completing {@code started} as it does, and that byte and
-     * the end of the body when {@code end} completes.
-     */
-    private record Trickle(String text, CompletableFuture<Void> end, CompletableFuture<Void> started)
-            implements Flow.Publisher<ByteBuffer> {
-        @Override
-        public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
-            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-            subscriber.onSubscribe(new Flow.Subscription() {
-                boolean sent;
-
-                @Override
-                public synchronized void request(long n) {
-                    if (sent) {
-                        return;
-                    }
-                    sent = true;
-                    subscriber.onNext(ByteBuffer.wrap(bytes, 0, bytes.length - 1));
-                    started.complete(null);
-                    end.thenRunAsync(() -> {
-                        subscriber.onNext(ByteBuffer.wrap(bytes, bytes.length - 1, 1));
-                        subscriber.onComplete();
-                    });
-                }
-
-                @Override
-                public void cancel() {
-                }
-            });
         }
     }
 }

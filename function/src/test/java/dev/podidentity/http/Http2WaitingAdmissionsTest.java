@@ -11,15 +11,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -78,13 +75,13 @@ class Http2WaitingAdmissionsTest {
         CompletableFuture<Void> lastByte = new CompletableFuture<>();
         CompletableFuture<Void> holding = new CompletableFuture<>();
         CompletableFuture<HttpResponse<String>> holder = client.sendAsync(post(mutate,
-                new Counted(padded, lastByte, holding, new AtomicLong())), HttpResponse.BodyHandlers.ofString());
+                new Trickle(padded, lastByte, holding)), HttpResponse.BodyHandlers.ofString());
         holding.get(60, TimeUnit.SECONDS);
 
         AtomicLong sent = new AtomicLong();
         List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
         for (int i = 0; i < WAITING; i++) {
-            waiting.add(client.sendAsync(post(mutate, new Counted(padded, CompletableFuture.completedFuture(null),
+            waiting.add(client.sendAsync(post(mutate, new Trickle(padded, CompletableFuture.completedFuture(null),
                     new CompletableFuture<>(), sent)), HttpResponse.BodyHandlers.ofString()));
         }
         // The waiting bodies have gone out as far as the connection lets them: the client hands
@@ -105,48 +102,8 @@ class Http2WaitingAdmissionsTest {
         }
     }
 
-    static HttpRequest post(URI uri, Counted body) {
+    static HttpRequest post(URI uri, Trickle body) {
         return HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.fromPublisher(body, body.length())).build();
-    }
-
-    /**
-     * Sends {@code text}, adding what it hands over to {@code sent}; all but its last byte at once
-     * ({@code started} then completes), that byte when {@code end} completes.
-     */
-    private record Counted(String text, CompletableFuture<Void> end, CompletableFuture<Void> started, AtomicLong sent)
-            implements Flow.Publisher<ByteBuffer> {
-
-        long length() {
-            return text.getBytes(StandardCharsets.UTF_8).length;
-        }
-
-        @Override
-        public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
-            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-            subscriber.onSubscribe(new Flow.Subscription() {
-                int next;
-
-                @Override
-                public synchronized void request(long n) {
-                    if (next > 0) {
-                        return;
-                    }
-                    next = 1;
-                    subscriber.onNext(ByteBuffer.wrap(bytes, 0, bytes.length - 1));
-                    sent.addAndGet(bytes.length - 1);
-                    started.complete(null);
-                    end.thenRunAsync(() -> {
-                        subscriber.onNext(ByteBuffer.wrap(bytes, bytes.length - 1, 1));
-                        sent.incrementAndGet();
-                        subscriber.onComplete();
-                    });
-                }
-
-                @Override
-                public void cancel() {
-                }
-            });
-        }
     }
 }
