@@ -275,10 +275,10 @@ public interface PodIdentityConfig {
         /**
          * The request bodies (and patches over 64 KiB) that the admissions in flight may hold at
          * once, each request weighing at least 16 KiB. An authenticated request that does not fit
-         * waits for room, at most {@code max-queue-wait}, before its body is read; a large patch
-         * that does not fit is answered as a pod too large. Reading a body takes many times its
-         * size in heap, so the default keeps the worst case well inside the shipped heap while
-         * hundreds of ordinary admissions fit at once (docs/contract.md#limits).
+         * is answered 429 before its body is read (after {@code max-queue-wait}, if one is set); a
+         * large patch that does not fit is answered as a pod too large. Reading a body takes many
+         * times its size in heap, so the default keeps the worst case well inside the shipped heap
+         * while hundreds of ordinary admissions fit at once (docs/contract.md#limits).
          */
         @WithDefault("8M")
         MemorySize maxInFlightBytes();

@@ -42,8 +42,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  *
  * <p>An authenticated request reserves its weight for its cluster in {@link InFlightBytes}, each
- * cluster holding at most its share: one that does not fit waits for room, holding its headers
- * only, up to {@code limits.max-queue-wait}, then is answered {@code 429 Too Many Requests}
+ * cluster holding at most its share: one that does not fit is answered {@code 429 Too Many
+ * Requests} (at once, or after waiting up to {@code limits.max-queue-wait} when one is set)
  * without keeping its body (dropped as it arrives). A function driven past what its heap holds
  * thus sheds requests instead of queueing their bodies until it runs out of memory, and no cluster
  * can take another's room. The API server treats a 429 as a failed call to the webhook: its
