@@ -18,11 +18,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.Base64;
 import java.util.Map;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 
 import static dev.podidentity.TestJson.MAPPER;
@@ -69,13 +67,7 @@ class RotatedCredentialsTest {
                 server.stop(0); // its connections go with it: the next lookup makes a new handshake
             }
             Issued serving = ca.sign("CN=kube-apiserver", false);
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            keys.load(null, null);
-            keys.setKeyEntry("serving", serving.keys().getPrivate(), new char[0], serving.chain());
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(keys, new char[0]);
-            SSLContext tls = SSLContext.getInstance("TLS");
-            tls.init(kmf.getKeyManagers(), null, null);
+            SSLContext tls = TestCertificates.serverContext(serving);
             server = HttpsServer.create(new InetSocketAddress(onPort), 0);
             server.setHttpsConfigurator(new HttpsConfigurator(tls));
             server.createContext("/api/v1/namespaces/", exchange -> {

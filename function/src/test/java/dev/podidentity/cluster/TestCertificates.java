@@ -108,6 +108,22 @@ public final class TestCertificates {
         }
     }
 
+    /** A server TLS context that presents {@code serving} (with its chain) and asks for no client certificate. */
+    public static SSLContext serverContext(Issued serving) {
+        try {
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("serving", serving.keys().getPrivate(), new char[0], serving.chain());
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, new char[0]);
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(kmf.getKeyManagers(), null, null);
+            return tls;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /**
      * A client TLS context that trusts {@code serverCa} and, when {@code client} is not null,
      * presents that certificate.

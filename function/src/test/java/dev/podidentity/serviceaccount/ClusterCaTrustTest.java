@@ -20,12 +20,10 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
 
@@ -55,13 +53,7 @@ class ClusterCaTrustTest {
     static void startApiServer() throws Exception {
         clusterCa = TestCertificates.authority("CN=cluster-ca");
         Issued serving = clusterCa.sign("CN=kube-apiserver", false); // for localhost only
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("serving", serving.keys().getPrivate(), new char[0], serving.chain());
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, new char[0]);
-        SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(kmf.getKeyManagers(), null, null);
+        SSLContext tls = TestCertificates.serverContext(serving);
         apiServer = HttpsServer.create(new InetSocketAddress(0), 0); // both loopbacks, as localhost resolves
         apiServer.setHttpsConfigurator(new HttpsConfigurator(tls));
         apiServer.createContext(PATH, exchange -> {
