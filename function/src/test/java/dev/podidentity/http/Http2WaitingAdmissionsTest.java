@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Admissions that wait for room in the in-flight budget over HTTP/2 do not hold up the body of the
  * admission that has room, on the same connection: their bodies arrive and sit unread, and HTTP/2
- * counts them against the window the connection's streams share ({@link Http2FlowControl}).
+ * counts them against the window the connection's streams share ({@link Http2Capacity}).
  *
  * <p>The cluster's share holds one admission. One admission takes it and keeps its body open; then
  * more admissions than the protocol's default connection window holds send their bodies and wait.
@@ -49,16 +49,6 @@ class Http2WaitingAdmissionsTest {
                     "pod-identity.limits.max-queue-wait", "120s",
                     "pod-identity.limits.body-timeout", "120s");
         }
-    }
-
-    @Test
-    void theConnectionWindowHoldsEveryStreamsWindow() {
-        io.vertx.core.http.HttpServerOptions options = new io.vertx.core.http.HttpServerOptions();
-        options.getInitialSettings().setMaxConcurrentStreams(100);
-
-        Http2FlowControl.widen(options);
-
-        assertEquals(100 * 65_535, options.getHttp2ConnectionWindowSize());
     }
 
     @Test
