@@ -42,7 +42,8 @@
 # LOAD_SECONDS (100; 0 skips the admissions and the second RSS), RATES ("250 500 1000"),
 # SECONDS_PER_RATE (30), SATURATION_SECONDS (20), WARM_UP_SECONDS (10), SKIP_LOAD=1 (no load.sh
 # phase), START_TIMEOUT (60 s for a first patch), OUT (benchmarks/target/compare; absolute),
-# FUNCTION_OPTS (more JVM options for the packaged function's runs, e.g. -Dpod-identity.limits.…).
+# FUNCTION_OPTS (more JVM options for the packaged function's runs, e.g. -Dpod-identity.limits.…),
+# LOAD_WEBHOOKS (the webhooks of phases 2 and 3: "reference function-aot function-deployment").
 # Each memory phase's raw results stay in OUT/admissions-<webhook>.bin; answers per second, with the
 # vegeta lib.sh builds: ~/.cache/pod-identity-soak/bin/vegeta encode --to json <
 #   OUT/admissions-function-aot.bin | benchmarks/compare/per-second.py
@@ -281,7 +282,7 @@ done
 
 # 2 and 3. Memory after admissions, then load, on the same warm process (2 CPUs; load.sh's vegeta
 # shares them, as an API server on the same node would).
-load_webhooks="reference function${aot_flag:+-aot} function-deployment"
+load_webhooks=${LOAD_WEBHOOKS:-reference function${aot_flag:+-aot} function-deployment}
 [ "$load_seconds" -gt 0 ] || [ "${SKIP_LOAD:-0}" != 1 ] || load_webhooks=""
 for name in $load_webhooks; do
   load=$(loadavg)
