@@ -19,10 +19,12 @@ wiremock_jar() {
   echo "$jar"
 }
 
-# The packaged function (built if missing).
+# The packaged function, built when missing or older than its sources.
 function_jar() {
   local jar="$here/function/target/quarkus-app/quarkus-run.jar"
-  [ -f "$jar" ] || "$here/mvnw" -q -f "$here/pom.xml" -pl function -DskipTests package >&2
+  # Built again when a source or build file is newer than it: a stale jar would measure old code.
+  [ -f "$jar" ] && [ -z "$(find "$here/function/src/main" "$here/function/pom.xml" "$here/pom.xml" -newer "$jar" -print -quit)" ] ||
+    "$here/mvnw" -q -f "$here/pom.xml" -pl function -DskipTests package >&2
   echo "$jar"
 }
 
@@ -45,8 +47,6 @@ image_jvm() {
     overlay_flags=$(awk '/name: JAVA_TOOL_OPTIONS/ {f = 1; next} f && /^ *- name:/ {exit}
       f && /^ *-X/ {for (i = 1; i <= NF && $i != "#"; i++) printf "%s ", $i}' "$manifest")
     expected="-XX:AOTCache=/deployments/app.aot $jvm_flags"
-    # The Deployment never scales to zero and ends TLS itself: C2 on (its manifest says why).
-    case $manifest in */deployment/*) expected=${expected/ -XX:TieredStopAtLevel=1/} ;; esac
     if [ "${overlay_flags% }" != "$expected" ]; then
       echo "$manifest starts the JVM with '${overlay_flags% }', the image (knative/image.conf) with" \
         "'$expected'" >&2
@@ -57,11 +57,10 @@ image_jvm() {
   max_ram=$(max_ram_of "$here/knative/overlays/single-cluster/service.yaml")
 }
 
-# deployment_jvm: image_jvm, then the flags and heap of the Deployment overlay, the one overlay that
-# ends TLS itself: the image's flags with C2 on (its manifest says why) and its own memory limit.
+# deployment_jvm: image_jvm, then the heap of the Deployment overlay, the one overlay that ends TLS
+# itself: the image's flags and its own memory limit.
 deployment_jvm() {
   image_jvm
-  jvm_flags=${jvm_flags/ -XX:TieredStopAtLevel=1/}
   max_ram=$(max_ram_of "$here/knative/overlays/deployment/deployment.yaml")
 }
 
@@ -183,8 +182,8 @@ stand_in_client() {
 # $tls_port with $work/serving.crt and .key (ec_certificate), management on $management_port, and
 # reads ServiceAccounts from the stand-in API server on $api_port (stand_in_api_server "$work"
 # "$api_port"). Sets pid. OVERLAY runs it as a shipped overlay runs it instead: knative (plain HTTP
-# only, no HTTPS port, as behind the Knative ingress) or deployment (C2 on, that overlay's memory
-# limit, HTTPS as above).
+# only, no HTTPS port, as behind the Knative ingress) or deployment (that overlay's memory limit,
+# HTTPS as above).
 launch_image() {
   local side=$1 cpus=$2 extra=$3 log=$4 flags arena ram libs= root tls
   read -r arena flags < <(. "$side/knative/image.conf" && printf '%s %s\n' "$MALLOC_ARENA_MAX" "$JVM_FLAGS")
@@ -195,7 +194,6 @@ launch_image() {
     '') ;;
     knative) tls=() ;;
     deployment)
-      flags=${flags/ -XX:TieredStopAtLevel=1/}
       ram=$(max_ram_of "$side/knative/overlays/deployment/deployment.yaml") ;;
     *) echo "OVERLAY is knative or deployment, not '$OVERLAY'" >&2; exit 1 ;;
   esac

@@ -12,8 +12,8 @@
 # Environment: SECONDS_PER_PHASE (60), SLOW_API (800ms: under lookup.request-timeout, so lookups
 # succeed, slowly), UNIQUE (0.1: the share of pods whose ServiceAccount was never looked up before,
 # which must reach the API server), OUT (benchmarks/target/overload), SKIP_TLS=1 (no TLS part),
-# SKIP_OVERLOAD=1 (the TLS part only), WARM_UP_SECONDS (60, before saturation is measured), FLOOD=1 (then a flood of TLS connections: see below), JVM_FLAGS (default: knative/image.conf's without
-# -XX:TieredStopAtLevel=1, as the Deployment overlay runs them), PIN=0 (no CPU pinning: see below).
+# SKIP_OVERLOAD=1 (the TLS part only), WARM_UP_SECONDS (60, before saturation is measured), FLOOD=1 (then a flood of TLS connections: see below), JVM_FLAGS (default: knative/image.conf's, as
+# the Deployment overlay runs them), PIN=0 (no CPU pinning: see below).
 # Needs the packaged function, Go (the load generator is benchmarks/overload, standard library
 # only) and openssl. Listens on 127.0.0.1 only.
 set -euo pipefail
@@ -25,7 +25,7 @@ unique=${UNIQUE:-0.1}
 mkdir -p "$out"
 . "$here/benchmarks/lib.sh"
 jar=$(function_jar)
-# The function ends TLS itself only in the Deployment overlay: its flags (C2 on) and memory limit.
+# The function ends TLS itself only in the Deployment overlay: its flags and memory limit.
 deployment_jvm
 jvm_flags=${JVM_FLAGS:-$jvm_flags} # to compare other flags on the same traffic
 tool="$bench_cache/bin/overload"
@@ -94,8 +94,7 @@ if [ "${SKIP_OVERLOAD:-0}" != 1 ]; then
   # server speaks it.
   start_function ec
   url="https://127.0.0.1:$tls_port/mutate"
-  # Until the JIT has compiled the serving path: on the one CPU the overlay gives it, C2 shares that
-  # CPU with the requests, and after 10 s the function served 86 req/s (run of 2026-12-04).
+  # Until the JIT has compiled the serving path: saturation is a figure of the warm function.
   run saturate -url "$url" -duration "${WARM_UP_SECONDS:-60}s" -label "warm-up" > /dev/null
   run saturate -url "$url" -duration 20s -label "saturation"
   rate=$(saturation saturation)

@@ -26,7 +26,7 @@
 # so the start makes no server handshake),
 # OVERLAY (unset: the single-cluster overlay's flags and memory, serving HTTPS as well; knative: as
 # the Knative overlays run, plain HTTP only, polled there; deployment: as the Deployment overlay
-# runs, C2 on, its memory limit, HTTPS; launch_image in benchmarks/lib.sh),
+# runs, its memory limit, HTTPS; launch_image in benchmarks/lib.sh),
 # CPUS ("0 0,1": taskset CPU lists, measured one after the other), ROUNDS (3), RUNS (2 starts per
 # side and round), OUT (benchmarks/target/start-ab). Needs openssl, curl, python3, taskset and the
 # JDK on the PATH for the stand-in; Linux.

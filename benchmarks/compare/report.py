@@ -73,8 +73,8 @@ def markdown(info, patches, starts, after, load):
             "ServiceAccount; **function, no AOT cache**: the packaged function (aot-jar) with the Knative image's JVM flags, "
             "heap and environment (image-flags); **function, AOT cache**: the same with the AOT cache trained "
             "as the container build trains it, what the Knative image runs; **function, Deployment overlay**: "
-            "the overlay that serves HTTPS itself (deployment-flags: C2 on, its own memory limit, the AOT "
-            "cache when trained)." % info.get("reference", ""), ""]
+            "the overlay that serves HTTPS itself (deployment-flags: the image's flags, its own memory limit, "
+            "the AOT cache when trained)." % info.get("reference", ""), ""]
 
     if starts:
         runs = max(sum(1 for s in starts if s["name"] == n and s["cpus"] == c)

@@ -124,7 +124,7 @@ class ManifestsIT {
     /**
      * The AOT cache is trained with knative/image.conf's JVM_FLAGS, and every overlay replaces the
      * image's JAVA_TOOL_OPTIONS with its own: a flag one of them drops or adds is a pod that starts
-     * unlike every measurement. The Deployment alone runs C2 (its manifest says why).
+     * unlike every measurement.
      */
     @Test
     void everyOverlayStartsTheJvmWithTheFlagsTheImageIsTrainedWith() throws Exception {
@@ -134,7 +134,7 @@ class ManifestsIT {
         Map<String, List<String>> expected = Map.of(
                 "overlays/single-cluster", trained,
                 "overlays/shared", trained,
-                "overlays/deployment", trained.stream().filter(flag -> !flag.equals("-XX:TieredStopAtLevel=1")).toList());
+                "overlays/deployment", trained);
         for (var overlay : expected.entrySet()) {
             List<Container> containers = Manifests.render(env, overlay.getKey()).stream()
                     .flatMap(ManifestsIT::workloadContainers).toList();
