@@ -1,10 +1,20 @@
 package dev.podidentity;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 
+import dev.podidentity.identity.ContainerSelector;
+import dev.podidentity.identity.CredentialMode;
+import dev.podidentity.identity.Identity;
+import dev.podidentity.identity.RoleSessionName;
+import dev.podidentity.identity.TokenProjection;
+
 import org.junit.jupiter.api.Test;
+
+import java.util.Set;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -14,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Our packages depend on each other one way only (docs/architecture.md, "The packages"): the HTTP
  * edge, the clusters and the metrics on the admission, the admission on the identity and the
  * mutation rules, never the reverse; and the pure core — the pod model and the mutation rules, and
- * the configuration — on nothing of ours. Checked on the compiled classes with ArchUnit: a cycle or a
+ * the configuration — on nothing of ours, but for the identity values that the mutation applies. Checked on the compiled classes with ArchUnit: a cycle or a
  * dependency the wrong way fails the build, naming the classes that make it.
  */
 class PackageDependenciesTest {
@@ -33,14 +43,42 @@ class PackageDependenciesTest {
         slices().matching("dev.podidentity.(*)..").should().beFreeOfCycles().check(MAIN);
     }
 
+    /** What the mutation takes from identity: the identity a pod receives, a value with no I/O. */
+    static final Set<String> IDENTITY_VALUES = Set.of(Identity.class.getName(), CredentialMode.class.getName(),
+            TokenProjection.class.getName(), RoleSessionName.class.getName(), ContainerSelector.class.getName());
+
     @Test
-    void theMutationCoreDependsOnNoOtherPackageOfOurs() {
+    void theMutationCoreDependsOnNothingOfOursButTheIdentityItApplies() {
         noClasses().that().resideInAPackage("dev.podidentity.mutation..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.podidentity.admission..",
                         "dev.podidentity.cluster..", "dev.podidentity.config..", "dev.podidentity.http..",
-                        "dev.podidentity.identity..", "dev.podidentity.metrics..", "dev.podidentity.oidc..",
+                        "dev.podidentity.metrics..", "dev.podidentity.oidc..",
                         "dev.podidentity.serviceaccount..", "dev.podidentity.startup..")
+                .orShould().dependOnClassesThat(identityBeyondItsValues())
                 .check(MAIN);
+    }
+
+    @Test
+    void theIdentityValuesDependOnNothingOfOursButEachOther() {
+        noClasses().that(nameIn(IDENTITY_VALUES))
+                .should().dependOnClassesThat(DescribedPredicate.describe("a class of ours other than identity's values",
+                        (JavaClass c) -> ours(c, "dev.podidentity")))
+                .check(MAIN);
+    }
+
+    static DescribedPredicate<JavaClass> identityBeyondItsValues() {
+        return DescribedPredicate.describe("identity's classes other than its values " + IDENTITY_VALUES,
+                c -> ours(c, "dev.podidentity.identity"));
+    }
+
+    /** Whether the class (or an array's element class) is in the package and not one of identity's values. */
+    static boolean ours(JavaClass c, String packagePrefix) {
+        JavaClass base = c.getBaseComponentType();
+        return base.getPackageName().startsWith(packagePrefix) && !IDENTITY_VALUES.contains(base.getName());
+    }
+
+    static DescribedPredicate<JavaClass> nameIn(Set<String> names) {
+        return DescribedPredicate.describe("named in " + names, c -> names.contains(c.getName()));
     }
 
     @Test

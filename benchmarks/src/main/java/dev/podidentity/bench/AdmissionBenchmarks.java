@@ -22,7 +22,7 @@ import dev.podidentity.identity.IdentitySettings;
 import dev.podidentity.identity.PodIdentityAssociations;
 import dev.podidentity.identity.Resolution;
 import dev.podidentity.identity.RoleMappingSource;
-import dev.podidentity.mutation.Identity;
+import dev.podidentity.identity.Identity;
 import dev.podidentity.mutation.Mutation;
 import dev.podidentity.mutation.PodMutator;
 import dev.podidentity.mutation.PodView;
@@ -159,7 +159,8 @@ public class AdmissionBenchmarks {
         podView = reviewReader.<dev.podidentity.admission.AdmissionReview>readValue(request).request().pod();
         warmKey = new ServiceAccountRef(req.path("namespace").asText(), podView.serviceAccountName());
         serviceAccounts.get(warmKey); // warm
-        Resolution resolution = resolver.resolve(warmKey.namespace(), podView);
+        Resolution resolution = resolver.resolve(warmKey.namespace(), podView.serviceAccountName(),
+                podView.annotations());
         if (resolution.identity() == null) {
             throw new IllegalStateException("fixture " + fixture + " is not mutated: " + resolution.reason());
         }

@@ -122,7 +122,7 @@ public final class AdmissionHandler {
             return notMutated(request, pod, "none", List.of(), unservablePolicy, unservable, "cluster unusable",
                     started);
         }
-        Resolution resolution = resolver.resolve(request.namespace(), pod);
+        Resolution resolution = resolver.resolve(request.namespace(), pod.serviceAccountName(), pod.annotations());
         if (resolution.denied()) {
             return deny(request, pod, resolution.denial(), resolution.reason(), started);
         }

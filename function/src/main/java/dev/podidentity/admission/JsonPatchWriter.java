@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 
 import dev.podidentity.mutation.PatchOp;
 import dev.podidentity.mutation.PatchValue;
-import dev.podidentity.mutation.TokenProjection;
+import dev.podidentity.identity.TokenProjection;
 
 import java.io.IOException;
 import java.util.List;

@@ -2,12 +2,6 @@ package dev.podidentity.identity;
 
 import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.config.RoleSessionNameMode;
-import dev.podidentity.mutation.ContainerSelector;
-import dev.podidentity.mutation.CredentialMode;
-import dev.podidentity.mutation.Identity;
-import dev.podidentity.mutation.PodView;
-import dev.podidentity.mutation.RoleSessionName;
-import dev.podidentity.mutation.TokenProjection;
 import dev.podidentity.serviceaccount.LookupFailedException;
 import dev.podidentity.serviceaccount.LookupShedException;
 import dev.podidentity.serviceaccount.ServiceAccount;
@@ -31,7 +25,7 @@ import java.util.random.RandomGenerator;
  * <pre>{@code
  * var resolver = new IdentityResolver(IdentitySettings.defaults(), serviceAccounts,
  *         PodIdentityAssociations.NONE, RoleMappingSource.NONE, RandomGenerator.getDefault());
- * Resolution resolution = resolver.resolve("payments", pod); // the pod's PodView
+ * Resolution resolution = resolver.resolve("payments", "app", Map.of()); // namespace, ServiceAccount, pod annotations
  * }</pre>
  */
 public final class IdentityResolver {
@@ -80,9 +74,11 @@ public final class IdentityResolver {
     /**
      * @param namespace the namespace from the admission request (a pod made from
      *     {@code generateName} by a controller may carry none itself)
+     * @param serviceAccountName the pod's ServiceAccount
+     * @param podAnnotations the pod's annotations, which may tune its token and containers
      */
-    public Resolution resolve(String namespace, PodView pod) {
-        ServiceAccountRef ref = new ServiceAccountRef(namespace, pod.serviceAccountName());
+    public Resolution resolve(String namespace, String serviceAccountName, Map<String, String> podAnnotations) {
+        ServiceAccountRef ref = new ServiceAccountRef(namespace, serviceAccountName);
         List<String> warnings = new ArrayList<>();
         // Mode 1, Pod Identity, is decided by the association file alone; the ServiceAccount only
         // tunes it, so a failed lookup does not stop it.
@@ -95,19 +91,19 @@ public final class IdentityResolver {
             if (podIdentity) {
                 warnings.add("ServiceAccount " + ref + " lookup failed; token expiration and regional STS"
                         + " come from the function's configuration");
-                return podIdentity(ref, pod, Map.of(), null, warnings);
+                return podIdentity(ref, podAnnotations, Map.of(), null, warnings);
             }
             return lookupFailed("ServiceAccount " + ref, e, warnings);
         }
         Map<String, String> annotations = serviceAccount == null ? Map.of() : serviceAccount.annotations();
 
         if (podIdentity) {
-            return podIdentity(ref, pod, annotations, mappingOrNull(ref, warnings), warnings);
+            return podIdentity(ref, podAnnotations, annotations, mappingOrNull(ref, warnings), warnings);
         }
         // Mode 2, IRSA from the ServiceAccount's role-arn annotation.
         Optional<String> roleArn = AnnotationValues.nonBlank(annotations.get(roleArnKey));
         if (roleArn.isPresent()) {
-            return irsa(ref, pod, annotations, roleArn.get(), null, "role-arn annotation", warnings);
+            return irsa(ref, podAnnotations, annotations, roleArn.get(), null, "role-arn annotation", warnings);
         }
         // Mode 3, IRSA from the mapping ConfigMap (it may map ServiceAccounts not created yet).
         RoleMapping mapping;
@@ -117,7 +113,7 @@ public final class IdentityResolver {
             return lookupFailed("mapping ConfigMap for ServiceAccount " + ref, e, warnings);
         }
         if (mapping != null) {
-            return irsa(ref, pod, annotations, mapping.roleArn(), mapping, "mapping ConfigMap", warnings);
+            return irsa(ref, podAnnotations, annotations, mapping.roleArn(), mapping, "mapping ConfigMap", warnings);
         }
         if (serviceAccount == null) {
             warnings.add("ServiceAccount " + ref + " not found, pod admitted without AWS credentials");
@@ -174,7 +170,7 @@ public final class IdentityResolver {
         }
     }
 
-    private Resolution irsa(ServiceAccountRef ref, PodView pod, Map<String, String> annotations, String roleArn,
+    private Resolution irsa(ServiceAccountRef ref, Map<String, String> podAnnotations, Map<String, String> annotations, String roleArn,
             RoleMapping mapping, String reason, List<String> warnings) {
         if (!looksLikeRoleArn(roleArn)) {
             // Still injected, as the AWS webhook does: partitions and formats evolve faster than regexes.
@@ -187,7 +183,7 @@ public final class IdentityResolver {
                 .or(() -> Optional.ofNullable(mapping == null ? null : mapping.audience()))
                 .orElse(settings.tokenAudience());
         TokenProjection token = new TokenProjection(IdentitySettings.IRSA_VOLUME_NAME, settings.tokenMountPath(),
-                IdentitySettings.IRSA_TOKEN_PATH, audience, expiration(pod, annotations, mapping));
+                IdentitySettings.IRSA_TOKEN_PATH, audience, expiration(podAnnotations, annotations, mapping));
         // session name: ServiceAccount annotation (pod-name | none) > config
         String sessionAnnotation = annotations.get(sessionNameKey);
         RoleSessionNameMode sessionMode = RoleSessionNameMode.parse(sessionAnnotation).orElse(settings.roleSessionName());
@@ -199,14 +195,14 @@ public final class IdentityResolver {
                 ? RoleSessionName.forServiceAccount(ref.namespace(), ref.name())
                 : null;
         Identity identity = new Identity(CredentialMode.IRSA, roleArn, token, regionalSts(annotations, mapping),
-                settings.region(), sessionName, containers(pod));
+                settings.region(), sessionName, containers(podAnnotations));
         return Resolution.inject(identity, reason, warnings);
     }
 
-    private Resolution podIdentity(ServiceAccountRef ref, PodView pod, Map<String, String> annotations,
+    private Resolution podIdentity(ServiceAccountRef ref, Map<String, String> podAnnotations, Map<String, String> annotations,
             RoleMapping mapping, List<String> warnings) {
         IdentitySettings.PodIdentitySettings pi = settings.podIdentity();
-        long expiration = expiration(pod, annotations, mapping);
+        long expiration = expiration(podAnnotations, annotations, mapping);
         // Spread refreshes of day-long tokens, like EKS: only the exact default of a day jitters.
         if (expiration == JITTERED_EXPIRATION) {
             expiration = random.nextLong(JITTER_FLOOR, JITTERED_EXPIRATION + 1);
@@ -216,7 +212,7 @@ public final class IdentityResolver {
                 expiration);
         Identity identity = new Identity(CredentialMode.POD_IDENTITY, pi.fullUri(), token,
                 regionalSts(annotations, mapping),
-                settings.region(), null, containers(pod));
+                settings.region(), null, containers(podAnnotations));
         return Resolution.inject(identity, "pod identity association " + ref, warnings);
     }
 
@@ -224,8 +220,8 @@ public final class IdentityResolver {
      * Token lifetime: pod annotation > ServiceAccount annotation > mapping entry > config; an invalid
      * value falls through to the next source; anything below 600 s becomes 600 s.
      */
-    private long expiration(PodView pod, Map<String, String> annotations, RoleMapping mapping) {
-        long seconds = AnnotationValues.parseSeconds(pod.annotations().get(expirationKey))
+    private long expiration(Map<String, String> podAnnotations, Map<String, String> annotations, RoleMapping mapping) {
+        long seconds = AnnotationValues.parseSeconds(podAnnotations.get(expirationKey))
                 .or(() -> AnnotationValues.parseSeconds(annotations.get(expirationKey)))
                 .or(() -> Optional.ofNullable(mapping == null ? null : mapping.tokenExpiration()))
                 .orElse(settings.tokenExpiration());
@@ -239,8 +235,8 @@ public final class IdentityResolver {
                 .orElse(settings.regionalSts());
     }
 
-    private ContainerSelector containers(PodView pod) {
-        return ContainerSelector.parse(pod.annotations().get(skipContainersKey),
-                pod.annotations().get(includeContainersKey));
+    private ContainerSelector containers(Map<String, String> podAnnotations) {
+        return ContainerSelector.parse(podAnnotations.get(skipContainersKey),
+                podAnnotations.get(includeContainersKey));
     }
 }

@@ -2,7 +2,6 @@ package dev.podidentity.identity;
 
 import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.config.RoleSessionNameMode;
-import dev.podidentity.mutation.TokenProjection;
 
 import java.util.Objects;
 

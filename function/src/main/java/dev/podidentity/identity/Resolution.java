@@ -1,6 +1,5 @@
 package dev.podidentity.identity;
 
-import dev.podidentity.mutation.Identity;
 
 import java.util.List;
 
@@ -9,7 +8,7 @@ import java.util.List;
  * denial (only when a lookup failed and the policy says deny).
  *
  * <pre>{@code
- * Resolution resolution = resolver.resolve("payments", pod);
+ * Resolution resolution = resolver.resolve("payments", "app", Map.of());
  * if (resolution.denied()) { ... } else if (resolution.identity() != null) { ... }
  * }</pre>
  *

@@ -1,5 +1,7 @@
 package dev.podidentity.mutation;
 
+import dev.podidentity.identity.TokenProjection;
+
 import java.util.List;
 
 /**

@@ -1,5 +1,11 @@
 package dev.podidentity.mutation;
 
+import dev.podidentity.identity.ContainerSelector;
+import dev.podidentity.identity.CredentialMode;
+import dev.podidentity.identity.Identity;
+import dev.podidentity.identity.RoleSessionName;
+import dev.podidentity.identity.TokenProjection;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.podidentity.admission.TestJson;
 import dev.podidentity.config.LookupFailurePolicy;
 import dev.podidentity.config.RoleSessionNameMode;
-import dev.podidentity.mutation.CredentialMode;
-import dev.podidentity.mutation.Identity;
 import dev.podidentity.mutation.PodMutator;
 import dev.podidentity.mutation.PodView;
 import dev.podidentity.serviceaccount.LookupFailedException;
@@ -66,8 +64,13 @@ class IdentityResolverTest {
                 + "'spec':{'serviceAccountName':'" + serviceAccount + "','containers':[{'name':'a'}]}}"));
     }
 
+    /** What the resolver decides for the pod in namespace {@code ns}. */
+    static Resolution resolved(IdentityResolver resolver, PodView pod) {
+        return resolver.resolve("ns", pod.serviceAccountName(), pod.annotations());
+    }
+
     Resolution resolve(IdentitySettings settings, PodIdentityAssociations associations, PodView pod) {
-        return new IdentityResolver(settings, source, associations, RoleMappingSource.NONE, random).resolve("ns", pod);
+        return resolved(new IdentityResolver(settings, source, associations, RoleMappingSource.NONE, random), pod);
     }
 
     Identity irsa(PodView pod) {
@@ -333,7 +336,7 @@ class IdentityResolverTest {
                 associations("{\"Identities\":[{\"Namespace\":\"ns\",\"ServiceAccount\":\"sa\"}]}"),
                 RoleMappingSource.NONE, random);
 
-        Resolution resolution = resolver.resolve("ns", pod("sa", ""));
+        Resolution resolution = resolved(resolver, pod("sa", ""));
 
         assertEquals(CredentialMode.POD_IDENTITY, resolution.identity().mode());
         assertEquals(1, resolution.warnings().size());
@@ -346,8 +349,8 @@ class IdentityResolverTest {
             throw new LookupFailedException("timeout");
         };
 
-        Resolution resolution = new IdentityResolver(IdentitySettings.defaults(), failing, PodIdentityAssociations.NONE,
-                RoleMappingSource.NONE, random).resolve("ns", pod("sa", ""));
+        Resolution resolution = resolved(new IdentityResolver(IdentitySettings.defaults(), failing,
+                PodIdentityAssociations.NONE, RoleMappingSource.NONE, random), pod("sa", ""));
 
         assertNull(resolution.identity());
         assertEquals(false, resolution.denied());
@@ -362,9 +365,9 @@ class IdentityResolverTest {
             throw new LookupFailedException("timeout");
         };
 
-        Resolution resolution = new IdentityResolver(
+        Resolution resolution = resolved(new IdentityResolver(
                 IdentitySettings.builder().onLookupFailure(LookupFailurePolicy.DENY).build(), failing,
-                PodIdentityAssociations.NONE, RoleMappingSource.NONE, random).resolve("ns", pod("sa", ""));
+                PodIdentityAssociations.NONE, RoleMappingSource.NONE, random), pod("sa", ""));
 
         assertTrue(resolution.denied());
         assertTrue(resolution.denial().contains("ServiceAccount ns/sa could not be looked up (timeout)"));
@@ -383,8 +386,8 @@ class IdentityResolverTest {
         IdentityResolver resolver = withMapping("{\"ns/plain\":{\"RoleARN\":\"" + ARN + "\"},"
                 + "\"*/later\":{\"RoleARN\":\"" + ARN + "-later\"}}");
 
-        Resolution plain = resolver.resolve("ns", pod("plain", ""));
-        Resolution later = resolver.resolve("ns", pod("later", ""));
+        Resolution plain = resolved(resolver, pod("plain", ""));
+        Resolution later = resolved(resolver, pod("later", ""));
 
         assertEquals(ARN, plain.identity().credential());
         assertEquals("mapping ConfigMap", plain.reason());
@@ -404,10 +407,10 @@ class IdentityResolverTest {
         IdentityResolver resolver = withMapping("{\"ns/bare\":" + entry + ",\"ns/tuned\":" + entry
                 + ",\"ns/own\":" + entry + "}");
 
-        Identity bare = resolver.resolve("ns", pod("bare", "")).identity();
-        Identity tuned = resolver.resolve("ns", pod("tuned", "")).identity();
-        Identity pod = resolver.resolve("ns", pod("tuned", "'" + P + "token-expiration':'1800'")).identity();
-        Identity own = resolver.resolve("ns", pod("own", "")).identity();
+        Identity bare = resolved(resolver, pod("bare", "")).identity();
+        Identity tuned = resolved(resolver, pod("tuned", "")).identity();
+        Identity pod = resolved(resolver, pod("tuned", "'" + P + "token-expiration':'1800'")).identity();
+        Identity own = resolved(resolver, pod("own", "")).identity();
 
         // mapping > config
         assertEquals("mapped", bare.token().audience());
@@ -435,7 +438,7 @@ class IdentityResolverTest {
         IdentityResolver resolver = new IdentityResolver(IdentitySettings.defaults(), source, PodIdentityAssociations.NONE,
                 UNREADABLE_MAPPING, random);
 
-        Resolution resolution = resolver.resolve("ns", pod("plain", ""));
+        Resolution resolution = resolved(resolver, pod("plain", ""));
 
         assertNull(resolution.identity());
         assertEquals(List.of("mapping ConfigMap for ServiceAccount ns/plain lookup failed, pod admitted without AWS"
@@ -452,7 +455,7 @@ class IdentityResolverTest {
                 IdentitySettings.builder().onLookupFailure(LookupFailurePolicy.DENY).build(), source,
                 PodIdentityAssociations.NONE, UNREADABLE_MAPPING, random);
 
-        Resolution resolution = resolver.resolve("ns", pod("plain", ""));
+        Resolution resolution = resolved(resolver, pod("plain", ""));
 
         assertTrue(resolution.denied());
         assertEquals("mapping ConfigMap for ServiceAccount ns/plain could not be looked up (GET ConfigMap"
@@ -472,8 +475,9 @@ class IdentityResolverTest {
                 "{\"Identities\":[{\"Namespace\":\"ns\",\"ServiceAccount\":\"sa\"}]}");
 
         for (LookupFailurePolicy policy : LookupFailurePolicy.values()) {
-            Resolution resolution = new IdentityResolver(IdentitySettings.builder().onLookupFailure(policy).build(), source,
-                    associations, UNREADABLE_MAPPING, random).resolve("ns", pod("sa", ""));
+            Resolution resolution = resolved(new IdentityResolver(
+                    IdentitySettings.builder().onLookupFailure(policy).build(), source, associations, UNREADABLE_MAPPING,
+                    random), pod("sa", ""));
 
             assertEquals(CredentialMode.POD_IDENTITY, resolution.identity().mode(), policy.name());
             assertEquals(7200, resolution.identity().token().expirationSeconds(), "the ServiceAccount still tunes it");

@@ -1,5 +1,10 @@
 package dev.podidentity.mutation;
 
+import dev.podidentity.identity.ContainerSelector;
+import dev.podidentity.identity.CredentialMode;
+import dev.podidentity.identity.Identity;
+import dev.podidentity.identity.RoleSessionName;
+import dev.podidentity.identity.TokenProjection;
 import dev.podidentity.admission.TestJson;
 
 import com.fasterxml.jackson.databind.JsonNode;

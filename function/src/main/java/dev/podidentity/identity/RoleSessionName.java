@@ -1,4 +1,4 @@
-package dev.podidentity.mutation;
+package dev.podidentity.identity;
 
 /**
  * How {@code AWS_ROLE_SESSION_NAME} is injected in IRSA mode, so STS and CloudTrail see which pod

@@ -1,4 +1,4 @@
-package dev.podidentity.mutation;
+package dev.podidentity.identity;
 
 /**
  * The projected ServiceAccount token a pod gets: which volume, where it is mounted, and what the

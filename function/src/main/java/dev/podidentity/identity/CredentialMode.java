@@ -1,4 +1,4 @@
-package dev.podidentity.mutation;
+package dev.podidentity.identity;
 
 /**
  * How a pod receives AWS credentials, and the two environment variables that carry them.

@@ -1,10 +1,10 @@
-package dev.podidentity.mutation;
+package dev.podidentity.identity;
 
 import java.util.Objects;
 
 /**
  * Everything a pod must receive to act as an AWS identity: the outcome of identity resolution and
- * the whole input of {@link PodMutator} besides the pod itself.
+ * the whole input of the mutation ({@code mutation.PodMutator}) besides the pod itself.
  *
  * <pre>{@code
  * Identity irsa = Identity.irsa("arn:aws:iam::111122223333:role/app",

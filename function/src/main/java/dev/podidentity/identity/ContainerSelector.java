@@ -1,4 +1,4 @@
-package dev.podidentity.mutation;
+package dev.podidentity.identity;
 
 import java.util.LinkedHashSet;
 import java.util.Set;
