@@ -58,13 +58,7 @@ class Http2CancellationTest {
     void threeHundredCancelledStreamsLeaveTheConnectionAndTheAdmissionOnItAlone() throws Exception {
         String review = Files.readString(Path.of("../examples/irsa-pod.json"));
         URI mutate = URI.create("http://localhost:" + RestAssured.port + "/mutate");
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
-        // One HTTP/2 connection (cleartext, upgraded from HTTP/1.1 on a request without a body):
-        // everything below shares it.
-        HttpResponse<String> upgraded = client.send(HttpRequest.newBuilder(
-                URI.create("http://localhost:" + RestAssured.port + "/q/health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(HttpClient.Version.HTTP_2, upgraded.version(), "the test needs an HTTP/2 connection");
+        HttpClient client = H2c.connect(); // everything below shares its one connection
 
         try (LogCapture log = LogCapture.start()) {
             // An admission whose body ends only when the cancellations are over stays in flight on

@@ -56,11 +56,7 @@ class Http2WaitingAdmissionsTest {
         String review = Files.readString(Path.of("../examples/irsa-pod.json"));
         String padded = review + " ".repeat(PADDED_TO - review.length());
         URI mutate = URI.create("http://localhost:" + RestAssured.port + "/mutate");
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
-        HttpResponse<String> upgraded = client.send(HttpRequest.newBuilder(
-                URI.create("http://localhost:" + RestAssured.port + "/q/health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(HttpClient.Version.HTTP_2, upgraded.version(), "the test needs an HTTP/2 connection");
+        HttpClient client = H2c.connect();
 
         CompletableFuture<Void> lastByte = new CompletableFuture<>();
         CompletableFuture<Void> holding = new CompletableFuture<>();
