@@ -32,7 +32,7 @@ class TestSourcesTest {
         List<Path> running = TestSources.running(TestSources.ROOTS);
 
         // Without these, the check above would pass on patterns that were never read.
-        assertTrue(running.contains(Path.of("src/test/java/dev/podidentity/mutation/PodMutatorProperties.java")),
+        assertTrue(running.contains(Path.of("src/test/java/dev/podidentity/mutation/PodMutatorPropertiesTest.java")),
                 "the jqwik properties run");
         assertTrue(running.contains(Path.of("src/test/java/dev/podidentity/TestSourcesTest.java")), running.toString());
         assertTrue(running.contains(Path.of("../benchmarks/src/test/java/dev/podidentity/bench/GuardTest.java")),

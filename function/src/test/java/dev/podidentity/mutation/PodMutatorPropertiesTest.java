@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (IRSA and Pod Identity, with or without region, regional STS and session name).
  */
 // Contract: docs/contract.md#patch-shape, docs/contract.md#containers
-class PodMutatorProperties {
+class PodMutatorPropertiesTest {
 
     static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     static final String[] AWS = {"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_REGION", "AWS_DEFAULT_REGION",
