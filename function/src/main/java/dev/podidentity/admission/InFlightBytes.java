@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  * inside the shipped heap, while ordinary admissions of a few kilobytes weigh {@link #MIN_WEIGHT}
  * each and hundreds fit at once; {@code AdmissionHeapTest} checks that the shipped heap survives the
  * worst reviews. A large patch takes its bytes from the pool without a cluster's share and without
- * waiting ({@link #tryReserve}).
+ * waiting ({@link #tryReserve(long)}).
  */
 public final class InFlightBytes {
 
@@ -155,8 +155,7 @@ public final class InFlightBytes {
         boolean reserved;
         synchronized (this) {
             ArrayDeque<Waiting> queue = waiting.get(cluster);
-            if (queue == null && fits(cluster, bytes)) {
-                take(cluster, bytes);
+            if (takeNow(cluster, bytes)) {
                 reserved = true;
             } else if (queuedBytes(queue) + bytes <= maxBytes) {
                 Waiting ticket = new Waiting(cluster, bytes, outcome);
@@ -179,11 +178,7 @@ public final class InFlightBytes {
     public boolean tryReserve(String cluster, long weight) {
         long bytes = Math.min(weight, perCluster);
         synchronized (this) {
-            if (waiting.containsKey(cluster) || !fits(cluster, bytes)) {
-                return false;
-            }
-            take(cluster, bytes);
-            return true;
+            return takeNow(cluster, bytes);
         }
     }
 
@@ -261,6 +256,15 @@ public final class InFlightBytes {
 
     public long perCluster() {
         return perCluster;
+    }
+
+    /** Takes the bytes for the cluster if they fit and none of its admissions waits; the lock is held. */
+    private boolean takeNow(String cluster, long bytes) {
+        if (waiting.containsKey(cluster) || !fits(cluster, bytes)) {
+            return false;
+        }
+        take(cluster, bytes);
+        return true;
     }
 
     private boolean fits(String cluster, long bytes) {
