@@ -311,7 +311,7 @@ print("%d\t%d\t%d\t%d\t%.0f" % (r["requests"], ok, shed, r["requests"] - ok - sh
     # 2,000/s over HTTPS, load.sh's own top rate, killed the function with the Knative image's C1
     # flags (a connection per waiting request, ~18,000 in TLS handshakes: OutOfMemoryError); the
     # Knative overlays serve plain HTTP behind the ingress, so the comparison stays below it.
-    RATES=${RATES:-250 500 1000} OUT="$out/load-$name" "$here/benchmarks/load.sh" "https://127.0.0.1:$port/mutate" "$work/review" > /dev/null
+    RATES=${RATES:-250 500 1000} OUT="$out/load-$name" WEBHOOK_PID=$pid "$here/benchmarks/load.sh" "https://127.0.0.1:$port/mutate" "$work/review" > /dev/null
     while read -r row; do record load "$name" "${row// /$'\t'}"; done < "$out/load-$name/rows"
     still_patches || die "$name no longer patches after load.sh: HTTP $code $(cat "$work/answer.json" 2> /dev/null)"
   fi

@@ -6,8 +6,12 @@
 #   benchmarks/load.sh                                  # starts the packaged function on examples/
 #   benchmarks/load.sh https://127.0.0.1:8443/mutate my-reviews/   # any webhook, your reviews
 #
+# Each phase's row also gives the webhook's CPU time per admission (user + system, from /proc): the
+# figure that does not move with what else the machine runs, where throughput and latency do. It is
+# known for the function load.sh starts, and for any other webhook whose process id is WEBHOOK_PID.
+#
 # Environment: RATES (default "500 1000 2000"), SECONDS_PER_RATE (30), SATURATION_SECONDS (20),
-# WARM_UP_SECONDS (10), OUT (benchmarks/target/load),
+# WARM_UP_SECONDS (10), OUT (benchmarks/target/load), WEBHOOK_PID,
 # JVM_FLAGS (default: knative/image.conf's, which the image runs with), DECISION_LOG (on, as shipped:
 # the function writes its decision line for every admission to OUT/function.log; off leaves them out).
 # Needs Go (vegeta, from the Go module proxy, into ~/.cache/pod-identity-soak) and python3.
@@ -41,6 +45,7 @@ if [ -z "$url" ]; then
     -Dquarkus.log.category.\"dev.podidentity.decision\".level=$decision_level \
     -jar "$jar" > "$out/function.log" 2>&1 &
   pid=$!
+  WEBHOOK_PID=$pid
   url="http://127.0.0.1:$port/mutate"
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/q/health/ready" > /dev/null && break; sleep 0.1; done
 fi
@@ -55,6 +60,20 @@ done
 [ "$count" -gt 0 ] || { echo "no AdmissionReview files in $reviews" >&2; exit 2; }
 
 attack() { "$vegeta" attack -insecure -targets="$out/targets" -timeout=10s "$@"; }
+# The webhook's CPU time so far in clock ticks (utime + stime), or nothing when its process is unknown.
+cpu_ticks() { [ -n "${WEBHOOK_PID:-}" ] && awk '{print $14 + $15}' "/proc/$WEBHOOK_PID/stat" 2> /dev/null || true; }
+# measure NAME FILE ATTACK_ARGS...: one phase into FILE, then its row: percentiles, the load
+# average, and the webhook's CPU microseconds per admission ("-" when unknown).
+measure() {
+  local name=$1 file=$2 before after
+  shift 2
+  before=$(cpu_ticks)
+  attack "$@" > "$file.bin"
+  after=$(cpu_ticks)
+  "$vegeta" encode --to csv "$file.bin" > "$file.csv"
+  echo "$(python3 "$out/percentiles.py" "$file.csv" "$name" "$before" "$after" "$(getconf CLK_TCK)") $(loadavg)" >> "$out/rows"
+  rm "$file.csv" # the .bin holds the same results at three quarters of the size: vegeta encodes it again
+}
 attack -rate=500 -duration="${warm_up_seconds}s" > /dev/null # warm-up
 
 cat > "$out/percentiles.py" <<'PY'
@@ -64,19 +83,19 @@ lat = sorted(int(r[2]) for r in rows)
 bad = sum(1 for r in rows if r[1] != "200")
 span = (int(rows[-1][0]) - int(rows[0][0])) / 1e9 or 1
 pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] / 1e6
-print("%s %d %d %.0f %.3f %.3f %.3f" % (sys.argv[2], len(rows), bad, len(rows) / span, pct(0.50), pct(0.99), pct(0.999)))
+before, after, ticks = sys.argv[3:6]
+cpu = "%.0f" % ((int(after) - int(before)) * 1e6 / int(ticks) / len(rows)) if before and after else "-"
+print("%s %d %d %.0f %.3f %.3f %.3f %s" % (sys.argv[2], len(rows), bad, len(rows) / span, pct(0.50), pct(0.99),
+                                          pct(0.999), cpu))
 PY
 
 # Saturation: as many requests as 8 x CPUs workers can push for SATURATION_SECONDS.
-attack -rate=0 -max-workers=$(( $(nproc) * 8 )) -duration="${saturation_seconds}s" > "$out/saturation.bin"
-"$vegeta" encode --to csv "$out/saturation.bin" > "$out/saturation.csv"
 # Each row ends with the 1-minute load average right after its phase: the machine's state beside
 # every figure.
-echo "$(python3 "$out/percentiles.py" "$out/saturation.csv" saturation) $(loadavg)" > "$out/rows"
+: > "$out/rows"
+measure saturation "$out/saturation" -rate=0 -max-workers=$(( $(nproc) * 8 )) -duration="${saturation_seconds}s"
 for rate in $rates; do
-  attack -rate="$rate" -duration="${seconds}s" > "$out/rate-$rate.bin"
-  "$vegeta" encode --to csv "$out/rate-$rate.bin" > "$out/rate-$rate.csv"
-  echo "$(python3 "$out/percentiles.py" "$out/rate-$rate.csv" "$rate") $(loadavg)" >> "$out/rows"
+  measure "$rate" "$out/rate-$rate" -rate="$rate" -duration="${seconds}s"
 done
 
 python3 - "$out" "$url" "$count" <<'PY'
@@ -84,10 +103,11 @@ import sys
 out, url, count = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [l.split() for l in open(out + "/rows")]
 lines = ["load on %s, %s review files" % (url, count), "",
-         "| rate (req/s) | requests | not 200 | achieved req/s | p50 ms | p99 ms | p99.9 ms | load avg (1 min) |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|"]
-for name, n, bad, rps, p50, p99, p999, load in rows:
-    lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (name, n, bad, rps, p50, p99, p999, load))
+         "| rate (req/s) | requests | not 200 | achieved req/s | p50 ms | p99 ms | p99.9 ms "
+         "| webhook CPU µs per admission | load avg (1 min) |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+for name, n, bad, rps, p50, p99, p999, cpu, load in rows:
+    lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (name, n, bad, rps, p50, p99, p999, cpu, load))
 open(out + "/load-results.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 fixed = [r for r in rows if r[0] != "saturation"]

@@ -9,7 +9,7 @@ results.tsv, one record a line, tab-separated:
     patch    WEBHOOK OPERATIONS BYTES
     start    WEBHOOK CPUS RUN MS RSS_KIB LOADAVG UNPATCHED_ANSWERS_BEFORE
     after    WEBHOOK RSS_START_KIB RSS_AFTER_KIB REQUESTS ANSWERED_200 REFUSED_429 OTHER OK_PER_S LOADAVG_BEFORE LOADAVG_AFTER
-    load     WEBHOOK RATE REQUESTS NOT_200 ACHIEVED_RPS P50_MS P99_MS P999_MS LOADAVG   (load.sh's rows)
+    load     WEBHOOK RATE REQUESTS NOT_200 ACHIEVED_RPS P50_MS P99_MS P999_MS CPU_US LOADAVG   (load.sh's rows)
 """
 import statistics
 import sys
@@ -112,8 +112,8 @@ def markdown(info, patches, starts, after, load):
                 "Saturation: as many requests as 16 workers push, HTTP/2 over TLS as an API server calls "
                 "webhooks; then fixed rates.", "",
                 "| webhook | rate (req/s) | requests | not 200 | achieved req/s | p50 ms | p99 ms | p99.9 ms "
-                "| load avg (1 min) |",
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+                "| webhook CPU µs per admission | load avg (1 min) |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name in names_in(load, key=lambda r: r[0]):
             for r in (r for r in load if r[0] == name):
                 out.append("| %s | %s |" % (label(name), " | ".join(r[1:])))
