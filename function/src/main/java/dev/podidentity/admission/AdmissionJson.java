@@ -1,7 +1,10 @@
 package dev.podidentity.admission;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.Module;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 
 import io.quarkus.jackson.ObjectMapperCustomizer;
@@ -11,7 +14,8 @@ import jakarta.inject.Singleton;
 /**
  * How an ObjectMapper reads an {@link AdmissionReview}: with {@link AdmissionReviewReader}. The
  * function's own ObjectMapper (Quarkus's) gets it as a customizer; any other registers
- * {@link #module()}.
+ * {@link #module()}. What the function writes (the patch, the answer, the decision line) is
+ * written by {@link #WRITER}.
  *
  * <pre>{@code
  * ObjectMapper mapper = new ObjectMapper().registerModule(AdmissionJson.module());
@@ -24,6 +28,19 @@ import jakarta.inject.Singleton;
  */
 @Singleton
 public class AdmissionJson implements ObjectMapperCustomizer {
+
+    /**
+     * Writes the function's documents: absent and empty values of the answer are left out, but a
+     * denial's status is written whole; {@code \}{@code uXXXX} escapes (control characters,
+     * surrogates) are in lower case, as the API server's Go encoder writes them.
+     */
+    static final ObjectMapper WRITER = JsonMapper.builder()
+            .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
+            .serializationInclusion(JsonInclude.Include.NON_EMPTY)
+            .withConfigOverride(AdmissionReviewAnswer.Status.class, status -> status
+                    .setIncludeAsProperty(JsonInclude.Value.construct(JsonInclude.Include.NON_EMPTY, null))
+                    .setInclude(JsonInclude.Value.construct(JsonInclude.Include.ALWAYS, null)))
+            .build();
 
     /** The reader of the admission review. */
     public static Module module() {

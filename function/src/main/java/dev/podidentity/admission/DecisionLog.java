@@ -1,8 +1,11 @@
 package dev.podidentity.admission;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.jboss.logging.Logger;
 
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
@@ -65,20 +68,22 @@ public final class DecisionLog implements Consumer<Decision> {
     }
 
     static String json(Decision d) {
-        byte[] line = JsonDocument.write(json -> {
-            json.writeStartObject();
-            json.writeStringField("cluster", bounded(d.cluster(), CLUSTER_BYTES));
-            json.writeStringField("namespace", bounded(d.namespace(), NAMESPACE_BYTES));
-            json.writeStringField("pod", bounded(d.pod(), POD_BYTES));
-            json.writeStringField("serviceAccount", bounded(d.serviceAccount(), SERVICE_ACCOUNT_BYTES));
-            json.writeStringField("mode", bounded(d.mode(), MODE_BYTES));
-            json.writeStringField("outcome", bounded(d.outcome().label(), OUTCOME_BYTES));
-            json.writeStringField("reason", bounded(d.reason(), REASON_BYTES));
-            json.writeNumberField("durationMs", Math.round(d.durationNanos() / 10_000.0) / 100.0);
-            json.writeStringField("uid", bounded(d.uid(), UID_BYTES));
-            json.writeEndObject();
-        });
-        return new String(line, StandardCharsets.UTF_8);
+        ObjectNode line = AdmissionJson.WRITER.createObjectNode()
+                .put("cluster", bounded(d.cluster(), CLUSTER_BYTES))
+                .put("namespace", bounded(d.namespace(), NAMESPACE_BYTES))
+                .put("pod", bounded(d.pod(), POD_BYTES))
+                .put("serviceAccount", bounded(d.serviceAccount(), SERVICE_ACCOUNT_BYTES))
+                .put("mode", bounded(d.mode(), MODE_BYTES))
+                .put("outcome", bounded(d.outcome().label(), OUTCOME_BYTES))
+                .put("reason", bounded(d.reason(), REASON_BYTES))
+                .put("durationMs", Math.round(d.durationNanos() / 10_000.0) / 100.0)
+                .put("uid", bounded(d.uid(), UID_BYTES));
+        try {
+            // Bytes, not a String: only the UTF-8 generator escapes surrogates, so the line stays valid UTF-8.
+            return new String(AdmissionJson.WRITER.writeValueAsBytes(line), StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException("writing a tree to memory cannot fail", e);
+        }
     }
 
     /**
@@ -104,7 +109,7 @@ public final class DecisionLog implements Consumer<Decision> {
         return value;
     }
 
-    /** At least what {@link JsonDocument} writes for the character. */
+    /** At least what {@link AdmissionJson#WRITER} writes for the character. */
     private static int escapedBytes(char c) {
         if (c < 0x20 || Character.isSurrogate(c)) {
             return 6;

@@ -2,7 +2,7 @@ package dev.podidentity.admission;
 
 /**
  * A JSON document would have been longer than its limit, and was not written: see
- * {@link JsonDocument#write(JsonDocument.Body, int)}.
+ * {@link JsonPatchWriter#write(java.util.List, int)}.
  *
  * <pre>{@code
  * try {

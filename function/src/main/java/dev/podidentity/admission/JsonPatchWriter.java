@@ -6,11 +6,14 @@ import dev.podidentity.mutation.PatchOp;
 import dev.podidentity.mutation.PatchValue;
 import dev.podidentity.identity.TokenProjection;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
- * Writes patch operations as an RFC 6902 JSON Patch document.
+ * Writes patch operations as an RFC 6902 JSON Patch document, with a Jackson generator into a
+ * byte stream that refuses to grow past the patch limit.
  *
  * <pre>{@code
  * byte[] patch = JsonPatchWriter.write(mutation.ops(), 1536 * 1024);
@@ -25,10 +28,15 @@ public final class JsonPatchWriter {
     /**
      * The JSON Patch document, UTF-8 encoded, if it fits in {@code maxBytes}.
      *
-     * @throws DocumentTooLargeException as soon as it would not: a patch too large is never held whole
+     * @throws DocumentTooLargeException as soon as it would not (give or take the generator's own
+     *         buffer of a few KB): a patch too large is never held whole
      */
     public static byte[] write(List<PatchOp> ops, int maxBytes) {
-        return JsonDocument.write(json -> {
+        if (maxBytes < 1) {
+            throw new IllegalArgumentException("maxBytes must be >= 1, was " + maxBytes);
+        }
+        LimitedBytes out = new LimitedBytes(maxBytes);
+        try (JsonGenerator json = AdmissionJson.WRITER.createGenerator(out)) {
             json.writeStartArray();
             for (PatchOp op : ops) {
                 json.writeStartObject();
@@ -39,11 +47,14 @@ public final class JsonPatchWriter {
                 json.writeEndObject();
             }
             json.writeEndArray();
-        }, maxBytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        return out.toByteArray();
     }
 
     /** Writes the value as the next value of the document. */
-    static void write(PatchValue value, JsonGenerator json) throws IOException {
+    private static void write(PatchValue value, JsonGenerator json) throws IOException {
         switch (value) {
             case PatchValue.EnvVar env -> {
                 json.writeStartObject();
@@ -99,6 +110,31 @@ public final class JsonPatchWriter {
                 write(member.value(), json);
                 json.writeEndObject();
             }
+        }
+    }
+
+    /** Bytes in memory, refused past the limit. */
+    private static final class LimitedBytes extends ByteArrayOutputStream {
+        private final int limit;
+
+        LimitedBytes(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public void write(int b) {
+            if (count >= limit) {
+                throw new DocumentTooLargeException(limit);
+            }
+            super.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            if (len > limit - count) {
+                throw new DocumentTooLargeException(limit);
+            }
+            super.write(b, off, len);
         }
     }
 }

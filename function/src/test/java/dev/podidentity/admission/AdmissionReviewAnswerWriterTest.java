@@ -59,6 +59,16 @@ class AdmissionReviewAnswerWriterTest {
                 answer);
     }
 
+    @Test
+    void aDenialsStatusIsWrittenWholeEvenWithAnEmptyMessage() {
+        byte[] answer = AdmissionReviewAnswerWriter.toBytes(new AdmissionReviewAnswer("admission.k8s.io/v1",
+                "AdmissionReview", AdmissionReviewAnswer.Response.denied("u-3", 400, "")));
+
+        assertEquals("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                + "\"response\":{\"uid\":\"u-3\",\"allowed\":false,\"status\":{\"code\":400,\"message\":\"\"}}}",
+                new String(answer, StandardCharsets.UTF_8));
+    }
+
     static List<String> fieldNames(JsonNode node) {
         List<String> names = new java.util.ArrayList<>();
         node.fieldNames().forEachRemaining(names::add);
