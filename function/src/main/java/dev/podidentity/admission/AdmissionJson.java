@@ -1,6 +1,5 @@
 package dev.podidentity.admission;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.Module;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,16 +29,11 @@ import jakarta.inject.Singleton;
 public class AdmissionJson implements ObjectMapperCustomizer {
 
     /**
-     * Writes the function's documents: absent and empty values of the answer are left out, but a
-     * denial's status is written whole; {@code \}{@code uXXXX} escapes (control characters,
-     * surrogates) are in lower case, as the API server's Go encoder writes them.
+     * Writes the function's documents, with {@code \}{@code uXXXX} escapes (control characters,
+     * surrogates) in lower case, as the API server's Go encoder writes them.
      */
     static final ObjectMapper WRITER = JsonMapper.builder()
             .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
-            .serializationInclusion(JsonInclude.Include.NON_EMPTY)
-            .withConfigOverride(AdmissionReviewAnswer.Status.class, status -> status
-                    .setIncludeAsProperty(JsonInclude.Value.construct(JsonInclude.Include.NON_EMPTY, null))
-                    .setInclude(JsonInclude.Value.construct(JsonInclude.Include.ALWAYS, null)))
             .build();
 
     /** The reader of the admission review. */

@@ -24,6 +24,11 @@ import java.io.IOException;
  * review (and turned into a 400 by {@link AdmissionReview#request}), what makes a pod unusable in the
  * request (a denial). Broken JSON and the parser's limits ({@link JsonLimits}) fail the read, as they
  * would for any Jackson read. A field that occurs twice counts with its last occurrence.
+ *
+ * <p>A deserializer of its own, not records bound by Jackson, because the pod inside is read as a
+ * stream by {@link PodViewReader}, whose Javadoc gives the heap that saves, and because a body
+ * Jackson could not bind must still be answered as the contract says (a denial or a 400 naming the
+ * field).
  */
 public final class AdmissionReviewReader extends StdDeserializer<AdmissionReview> {
     private static final long serialVersionUID = 1L;
