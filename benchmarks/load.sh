@@ -6,9 +6,9 @@
 #   benchmarks/load.sh                                  # starts the packaged function on examples/
 #   benchmarks/load.sh https://127.0.0.1:8443/mutate my-reviews/   # any webhook, your reviews
 #
-# Each phase's row also gives the webhook's CPU time per admission (user + system, from /proc): the
-# figure that does not move with what else the machine runs, where throughput and latency do. It is
-# known for the function load.sh starts, and for any other webhook whose process id is WEBHOOK_PID.
+# Each phase's row also gives the webhook's CPU time per admission (user + system, from /proc): what
+# an admission costs whatever the latency it was served with. It is known for the function load.sh
+# starts, and for any other webhook whose process id is WEBHOOK_PID.
 #
 # Environment: RATES (default "500 1000 2000"), SECONDS_PER_RATE (30), SATURATION_SECONDS (20),
 # WARM_UP_SECONDS (10), OUT (benchmarks/target/load), WEBHOOK_PID,
