@@ -31,7 +31,7 @@ import java.util.Set;
  *
  * <p>Streaming, not a Jackson tree, because the tree does not fit the in-flight budget's heap: a
  * 3 MiB review of empty containers holds 97 MB as a tree and 38 MB as a view (31 and 12 times the
- * body, where the budget allows for 16, docs/contract.md#limits), a realistic 3 MiB pod 30 MB and
+ * body, where the budget allows for 16, docs/contract.md#limits), a realistic 3 MiB pod 26 MB and
  * 3 MB (benchmarks/README.md, "How the admission path stays fast").
  */
 public final class PodViewReader {
