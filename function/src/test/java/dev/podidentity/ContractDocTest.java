@@ -1,6 +1,7 @@
 package dev.podidentity;
 
 import dev.podidentity.config.PodIdentityConfig;
+import dev.podidentity.config.TestConfig;
 
 import dev.podidentity.cluster.ClusterRegistryProbe;
 import dev.podidentity.cluster.ClusterSettings;
@@ -8,11 +9,6 @@ import dev.podidentity.cluster.Registration;
 import dev.podidentity.identity.IdentitySettings;
 import dev.podidentity.serviceaccount.ClusterAccess;
 
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.quarkus.runtime.configuration.MemorySize;
-import io.quarkus.runtime.configuration.MemorySizeConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithParentName;
 
@@ -25,7 +21,6 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -253,8 +248,8 @@ class ContractDocTest {
      * builds out of no properties at all, so the page is held to what the code does.
      */
     static Map<String, String> codeDefaults() {
-        PodIdentityConfig none = mapping(Map.of());
-        PodIdentityConfig mapped = mapping(Map.of("pod-identity.config-map.enabled", "true"));
+        PodIdentityConfig none = TestConfig.of(Map.of());
+        PodIdentityConfig mapped = TestConfig.of(Map.of("pod-identity.config-map.enabled", "true"));
         ClusterSettings plain = ClusterSettings.layered("x", new ClusterAccess.FromEnvironment(), none.defaultCluster(),
                 none.defaultCluster());
         ClusterSettings withMap = ClusterSettings.layered("x", new ClusterAccess.FromEnvironment(),
@@ -278,20 +273,11 @@ class ContractDocTest {
         defaults.put("pod-identity.container-credentials.token-path", agent.tokenPath());
         defaults.put("pod-identity.container-credentials.full-uri", agent.fullUri());
         boolean insecure = ((ClusterAccess.ApiServer) ((Registration.Usable) ClusterRegistryProbe.defaultCluster(
-                mapping(Map.of("pod-identity.api-server-url", "https://x"))).orElseThrow()).settings().access())
+                TestConfig.of(Map.of("pod-identity.api-server-url", "https://x"))).orElseThrow()).settings().access())
                 .insecureSkipTlsVerify();
         defaults.put("pod-identity.insecure-skip-tls-verify", String.valueOf(insecure));
         defaults.put("pod-identity.kubernetes.insecure-skip-tls-verify", String.valueOf(insecure));
         return defaults;
-    }
-
-    static PodIdentityConfig mapping(Map<String, String> properties) {
-        return new SmallRyeConfigBuilder()
-                .withMapping(PodIdentityConfig.class)
-                .withConverter(Duration.class, 100, new DurationConverter())
-                .withConverter(MemorySize.class, 100, new MemorySizeConverter())
-                .withSources(new PropertiesConfigSource(properties, "test", 100))
-                .build().getConfigMapping(PodIdentityConfig.class);
     }
 
     /** {@code awsDefaultRegion} → {@code aws-default-region}, as SmallRye Config names properties. */

@@ -1,5 +1,7 @@
 package dev.podidentity.cluster;
 
+import dev.podidentity.config.TestConfig;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -46,7 +48,7 @@ class ClusterSecretTest {
             current-context: prod-eu
             """.formatted(base64(TestCertificates.pem(TestCertificates.authority("CN=ca").certificate())));
 
-    static final PodIdentityConfig TOP = ClusterSettingsTest.config(Map.of(
+    static final PodIdentityConfig TOP = TestConfig.of(Map.of(
             "pod-identity.aws-default-region", "eu-west-1", "pod-identity.token-audience", "corp-audience"));
 
     static String base64(String text) {

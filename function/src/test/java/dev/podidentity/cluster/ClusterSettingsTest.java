@@ -1,12 +1,7 @@
 package dev.podidentity.cluster;
 
 import dev.podidentity.config.PodIdentityConfig;
-
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.quarkus.runtime.configuration.MemorySize;
-import io.quarkus.runtime.configuration.MemorySizeConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfigBuilder;
+import dev.podidentity.config.TestConfig;
 
 import dev.podidentity.serviceaccount.ClusterAccess;
 
@@ -15,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -54,16 +48,6 @@ class ClusterSettingsTest {
             Map.entry("pod-identity.container-credentials.full-uri", "http://corp.example/credentials"),
             Map.entry("pod-identity.api-server-url", "https://10.0.0.1:6443"));
 
-    /** The properties as the function reads them, with Quarkus's own converters. */
-    static PodIdentityConfig config(Map<String, String> properties) {
-        return new SmallRyeConfigBuilder()
-                .withMapping(PodIdentityConfig.class)
-                .withConverter(Duration.class, 100, new DurationConverter())
-                .withConverter(MemorySize.class, 100, new MemorySizeConverter())
-                .withSources(new PropertiesConfigSource(properties, "test", 100))
-                .build().getConfigMapping(PodIdentityConfig.class);
-    }
-
     static Map<String, String> with(Map<String, String> base, String... keysAndValues) {
         Map<String, String> properties = new HashMap<>(base);
         for (int i = 0; i < keysAndValues.length; i += 2) {
@@ -83,7 +67,7 @@ class ClusterSettingsTest {
 
     @Test
     void aNamedClusterThatSetsNothingHasTheDefaultClustersSettings() {
-        PodIdentityConfig config = config(with(TOP_LEVEL, "pod-identity.clusters.plain.api-server-url", "https://x"));
+        PodIdentityConfig config = TestConfig.of(with(TOP_LEVEL, "pod-identity.clusters.plain.api-server-url", "https://x"));
 
         ClusterSettings plain = settings(config, "plain");
         ClusterSettings defaults = settings(config, ClusterRegistry.DEFAULT);
@@ -97,17 +81,17 @@ class ClusterSettingsTest {
 
     @Test
     void theDefaultClusterIsReachedThroughTheFileTheUrlOrTheEnvironment() {
-        assertEquals(new ClusterAccess.ServiceAccountsFile(Path.of("sa.yaml")), settings(config(Map.of(
+        assertEquals(new ClusterAccess.ServiceAccountsFile(Path.of("sa.yaml")), settings(TestConfig.of(Map.of(
                 "pod-identity.service-accounts-file", "sa.yaml")), ClusterRegistry.DEFAULT).access());
-        assertEquals(new ClusterAccess.ApiServer("https://x", null, null, false), settings(config(Map.of(
+        assertEquals(new ClusterAccess.ApiServer("https://x", null, null, false), settings(TestConfig.of(Map.of(
                 "pod-identity.api-server-url", "https://x")), ClusterRegistry.DEFAULT).access());
         assertInstanceOf(ClusterAccess.FromEnvironment.class,
-                settings(config(Map.of()), ClusterRegistry.DEFAULT).access());
+                settings(TestConfig.of(Map.of()), ClusterRegistry.DEFAULT).access());
     }
 
     @Test
     void theDefaultClustersFormerApiServerPropertiesAreStillRead() {
-        PodIdentityConfig config = config(Map.of("pod-identity.kubernetes.api-server-url", "https://former",
+        PodIdentityConfig config = TestConfig.of(Map.of("pod-identity.kubernetes.api-server-url", "https://former",
                 "pod-identity.kubernetes.insecure-skip-tls-verify", "true"));
 
         assertEquals(new ClusterAccess.ApiServer("https://former", null, null, true),
@@ -118,7 +102,7 @@ class ClusterSettingsTest {
     void aNamedClusterIsReachedThroughItsUrlItsKubeconfigOrItsFile(@TempDir Path dir) throws Exception {
         Path kubeconfig = Files.writeString(dir.resolve("kube.yaml"), "apiVersion: v1\nkind: Config\n");
         Path ca = Files.writeString(dir.resolve("ca.crt"), "PEM");
-        PodIdentityConfig config = config(Map.of(
+        PodIdentityConfig config = TestConfig.of(Map.of(
                 "pod-identity.clusters.url.api-server-url", "https://url",
                 "pod-identity.clusters.url.ca-file", ca.toString(),
                 "pod-identity.clusters.kube.kubeconfig", kubeconfig.toString(),
@@ -133,7 +117,7 @@ class ClusterSettingsTest {
 
     @Test
     void aNamedClusterWithNoWayOrTwoWaysToReachItFailsAloneAndTheOthersAreServed() {
-        PodIdentityConfig config = config(Map.of("pod-identity.clusters.lost.aws-default-region", "eu-west-1",
+        PodIdentityConfig config = TestConfig.of(Map.of("pod-identity.clusters.lost.aws-default-region", "eu-west-1",
                 "pod-identity.clusters.both.api-server-url", "https://both",
                 "pod-identity.clusters.both.kubeconfig", "k",
                 "pod-identity.clusters.fine.api-server-url", "https://fine"));
@@ -147,7 +131,7 @@ class ClusterSettingsTest {
 
     @Test
     void aNamedClusterWhoseCallersCannotBeReadAcceptsNoCaller() {
-        PodIdentityConfig config = config(Map.of("pod-identity.clusters.ca.api-server-url", "https://x",
+        PodIdentityConfig config = TestConfig.of(Map.of("pod-identity.clusters.ca.api-server-url", "https://x",
                 "pod-identity.clusters.ca.caller-certificate-ca-file", "ca.pem",
                 "pod-identity.clusters.subject.api-server-url", "https://x",
                 "pod-identity.clusters.subject.caller-certificate-subject", "not a name"));
@@ -165,7 +149,7 @@ class ClusterSettingsTest {
     @Test
     void aKubeconfigOrCaFileThatCannotBeReadFailsItsClusterUntilItCanBe(@TempDir Path dir) throws Exception {
         Path ca = dir.resolve("ca.crt");
-        PodIdentityConfig config = config(Map.of("pod-identity.file-check-interval", "0s",
+        PodIdentityConfig config = TestConfig.of(Map.of("pod-identity.file-check-interval", "0s",
                 "pod-identity.clusters.late.api-server-url", "https://x",
                 "pod-identity.clusters.late.ca-file", ca.toString()));
         PropertyClusters clusters = new PropertyClusters(config);
@@ -181,7 +165,7 @@ class ClusterSettingsTest {
     @Test
     void aChangedCaFileIsANewRegistrationAndAnUnchangedOneIsTheSame(@TempDir Path dir) throws Exception {
         Path ca = Files.writeString(dir.resolve("ca.crt"), "first");
-        PropertyClusters clusters = new PropertyClusters(config(Map.of("pod-identity.file-check-interval", "0s",
+        PropertyClusters clusters = new PropertyClusters(TestConfig.of(Map.of("pod-identity.file-check-interval", "0s",
                 "pod-identity.clusters.c.api-server-url", "https://x", "pod-identity.clusters.c.ca-file", ca.toString())));
         Registration first = clusters.find("c").orElseThrow();
 
@@ -195,7 +179,7 @@ class ClusterSettingsTest {
     // Contract: docs/contract.md#watched-files
     @Test
     void aMappingConfigMapWithServiceAccountsFromAFileFailsTheStart() {
-        PodIdentityConfig config = config(Map.of("pod-identity.service-accounts-file", "sa.yaml",
+        PodIdentityConfig config = TestConfig.of(Map.of("pod-identity.service-accounts-file", "sa.yaml",
                 "pod-identity.config-map.enabled", "true"));
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PropertyClusters(config));
@@ -206,7 +190,7 @@ class ClusterSettingsTest {
 
     @Test
     void aClusterCanTurnOffTheTopLevelsMappingConfigMap() {
-        PodIdentityConfig config = config(with(TOP_LEVEL, "pod-identity.clusters.off.api-server-url", "https://x",
+        PodIdentityConfig config = TestConfig.of(with(TOP_LEVEL, "pod-identity.clusters.off.api-server-url", "https://x",
                 "pod-identity.clusters.off.config-map.enabled", "false"));
 
         assertNull(settings(config, "off").mappings());
@@ -214,7 +198,7 @@ class ClusterSettingsTest {
 
     @Test
     void aBlankOverrideFallsBackToTheTopLevel() {
-        PodIdentityConfig config = config(with(TOP_LEVEL, "pod-identity.clusters.blank.api-server-url", "https://x",
+        PodIdentityConfig config = TestConfig.of(with(TOP_LEVEL, "pod-identity.clusters.blank.api-server-url", "https://x",
                 "pod-identity.clusters.blank.token-audience", ""));
 
         assertEquals("corp-audience", settings(config, "blank").identity().tokenAudience());
@@ -222,7 +206,7 @@ class ClusterSettingsTest {
 
     @Test
     void aClusterWithAnInvalidIdIsNotServedAndTheOthersAre() {
-        PodIdentityConfig config = config(Map.of("pod-identity.clusters.Prod.api-server-url", "https://x",
+        PodIdentityConfig config = TestConfig.of(Map.of("pod-identity.clusters.Prod.api-server-url", "https://x",
                 "pod-identity.clusters.prod.api-server-url", "https://x"));
 
         PropertyClusters clusters = new PropertyClusters(config);
